@@ -1,0 +1,80 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { errorResponseOf } from './common/errors/error-envelope';
+import { requestIdOf } from './common/http/request-id';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The HTTP server: Fastify with a 16 KiB body limit and our request ids. */
+function createFastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdOf,
+    // Clients may percent-encode the colon of `/2fa/code:verify`; route both spellings alike.
+    rewriteUrl: (req: IncomingMessage) => {
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
+      const path = queryAt < 0 ? url : url.slice(0, queryAt);
+      return /%3a/i.test(path) ? path.replace(/%3a/gi, ':') + (queryAt < 0 ? '' : url.slice(queryAt)) : url;
+    },
+  });
+}
+
+/** Builds the app exactly as it is served: main.ts and the e2e tests both call this. */
+export async function createApp(): Promise<NestFastifyApplication> {
+  // bodyParser: false because configureBodyParsing installs the one JSON parser.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
+  configureApp(app);
+  return app;
+}
+
+function configureApp(app: NestFastifyApplication): void {
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  configureBodyParsing(app.getHttpAdapter().getInstance());
+  setUpSwagger(app);
+}
+
+function configureBodyParsing(fastify: FastifyInstance): void {
+  // JSON only: any other content type on a route with a body is a 415.
+  fastify.removeAllContentTypeParsers();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // An empty body is "no body": routes whose body is optional accept it, the others fail validation.
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  // Errors raised by Fastify itself (body limit, content type, JSON syntax) before Nest sees the request.
+  fastify.setErrorHandler((error: Error, request, reply) => {
+    const result = errorResponseOf(error);
+    if (result.unexpected) request.log.error({ err: { name: error.name } }, 'Unhandled error');
+    void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
+  });
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('twofa')
+      .setDescription(
+        'Multi-tenant two-factor authentication: TOTP (RFC 6238) with replay protection, lockout and backup codes.\n\n' +
+          'Every error has the body `{"responseStatus":{"errorCode","message","errors":[{"errorCode","fieldName","message"}]}}`. ' +
+          'Mint a token for "Authorize" with `npm run token -- --tenant acme --sub admin1 --scope "partner:admin"`.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+}

@@ -1,0 +1,73 @@
+import { registerAs } from '@nestjs/config';
+import { isAbsolute, join } from 'node:path';
+import { TotpParams, TotpWindow } from '../two-factor/totp/totp.types';
+import { loadOrCreateDevKeys } from './dev-keys';
+import { environment, LogLevel } from './environment';
+
+/** One namespace per concern, each typed and built from the validated environment. */
+
+export const httpConfig = registerAs('http', () => {
+  const env = environment();
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL as LogLevel,
+    publicRateLimitPerMinute: env.PUBLIC_RATE_LIMIT,
+    production: env.NODE_ENV === 'production',
+  };
+});
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string; timeoutMs: number }
+  | { kind: 'mysql'; url: string; poolSize: number; timeoutMs: number };
+
+export function databaseConfigFrom(env = environment()): DatabaseConfig {
+  const url = env.DATABASE_URL ?? `sqlite:${join(env.DATA_DIR, 'twofa.sqlite')}`;
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : join(process.cwd(), file), timeoutMs: env.DATABASE_TIMEOUT_MS };
+  }
+  return { kind: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), poolSize: env.DATABASE_POOL_SIZE, timeoutMs: env.DATABASE_TIMEOUT_MS };
+}
+
+export const databaseConfig = registerAs('database', (): DatabaseConfig => databaseConfigFrom());
+
+export type JwtKeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'publicKey'; pem: string }
+  | { kind: 'jwks'; url: string };
+
+export const authConfig = registerAs('auth', () => {
+  const env = environment();
+  const key: JwtKeySource = env.AUTH_JWT_PUBLIC_KEY
+    ? { kind: 'publicKey', pem: env.AUTH_JWT_PUBLIC_KEY }
+    : env.AUTH_JWKS_URL
+      ? { kind: 'jwks', url: env.AUTH_JWKS_URL }
+      : { kind: 'secret', secret: env.AUTH_JWT_SECRET ?? loadOrCreateDevKeys(env.DATA_DIR).jwtSecret };
+  return { key, issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE };
+});
+
+export const cryptoConfig = registerAs('crypto', () => {
+  const env = environment();
+  const keys = (env.TWOFA_ENCRYPTION_KEYS ?? env.TWOFA_ENCRYPTION_KEY ?? loadOrCreateDevKeys(env.DATA_DIR).encryptionKey)
+    .split(',')
+    .map((key) => Buffer.from(key, 'base64'));
+  const short = keys.findIndex((key) => key.length !== 32);
+  if (short >= 0) {
+    throw new Error(`Invalid configuration: TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`);
+  }
+  return { encryptionKeys: keys as Buffer[] };
+});
+
+export const totpConfig = registerAs('totp', () => {
+  const env = environment();
+  const params: TotpParams = { algorithm: env.TOTP_ALGORITHM, digits: env.TOTP_DIGITS, period: env.TOTP_PERIOD };
+  return { issuer: env.TOTP_ISSUER, defaults: params, window: env.TOTP_WINDOW as TotpWindow };
+});
+
+export const lockoutConfig = registerAs('lockout', () => {
+  const env = environment();
+  return { maxFailures: env.LOCKOUT_MAX_FAILURES, lockSeconds: env.LOCKOUT_SECONDS };
+});
+
+export const ALL_CONFIG = [httpConfig, databaseConfig, authConfig, cryptoConfig, totpConfig, lockoutConfig];

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { cryptoConfig } from '../../config/app.config';
+
+const FORMAT = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Why a stored secret could not be opened. Never carries the ciphertext or the key. */
+export class SecretDecryptionError extends Error {
+  constructor(readonly reason: 'malformed' | 'unknown-key' | 'authentication-failed') {
+    super(`Stored secret cannot be decrypted: ${reason}`);
+    this.name = 'SecretDecryptionError';
+  }
+}
+
+/** A short, stable id of a key, stored with each ciphertext so keys can rotate. */
+export function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update('twofa-key-id:').update(key).digest('hex').slice(0, 8);
+}
+
+/**
+ * AES-256-GCM for TOTP secrets at rest. The associated data binds a ciphertext to its row's identity
+ * (tenant, kind, subject), so a ciphertext copied to another row fails authentication.
+ * Format: `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url parts).
+ */
+@Injectable()
+export class SecretCipher {
+  private readonly keys: Map<string, Buffer>;
+  private readonly primaryKeyId: string;
+
+  constructor(@Inject(cryptoConfig.KEY) config: ConfigType<typeof cryptoConfig>) {
+    this.keys = new Map(config.encryptionKeys.map((key) => [keyIdOf(key), key]));
+    this.primaryKeyId = keyIdOf(config.encryptionKeys[0]);
+  }
+
+  encrypt(plaintext: Buffer, associatedData: string): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.primaryKeyId)!, iv);
+    cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return [FORMAT, this.primaryKeyId, iv, ciphertext, cipher.getAuthTag()]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  decrypt(sealed: string, associatedData: string): Buffer {
+    const parts = sealed.split('.');
+    if (parts.length !== 5 || parts[0] !== FORMAT) throw new SecretDecryptionError('malformed');
+    const [, keyId, ivText, ciphertextText, tagText] = parts;
+    const key = this.keys.get(keyId);
+    if (!key) throw new SecretDecryptionError('unknown-key');
+    const iv = Buffer.from(ivText, 'base64url');
+    const tag = Buffer.from(tagText, 'base64url');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretDecryptionError('malformed');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]);
+    } catch {
+      throw new SecretDecryptionError('authentication-failed');
+    }
+  }
+
+  /** True when the value was sealed with an older key and should be re-encrypted. */
+  isSealedWithOldKey(sealed: string): boolean {
+    return sealed.split('.')[1] !== this.primaryKeyId;
+  }
+}

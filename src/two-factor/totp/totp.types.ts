@@ -1,0 +1,39 @@
+/** Allowlists for every TOTP parameter: nothing outside them ever reaches speakeasy. */
+export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type TotpAlgorithm = (typeof TOTP_ALGORITHMS)[number];
+
+export const TOTP_DIGITS = [6, 8] as const;
+export type TotpDigits = (typeof TOTP_DIGITS)[number];
+
+export const TOTP_PERIODS = [30, 60] as const;
+export type TotpPeriod = (typeof TOTP_PERIODS)[number];
+
+/** Accepted skew in steps on each side of the current one. */
+export const TOTP_WINDOWS = [0, 1] as const;
+export type TotpWindow = (typeof TOTP_WINDOWS)[number];
+
+/** Random secret length in bytes (RFC 4226 R6: at least 128 bits). */
+export const SECRET_MIN_BYTES = 16;
+export const SECRET_MAX_BYTES = 64;
+export const SECRET_DEFAULT_BYTES = 20;
+
+export interface TotpParams {
+  algorithm: TotpAlgorithm;
+  digits: TotpDigits;
+  period: TotpPeriod;
+}
+
+export interface TotpMatch {
+  /** The absolute time step (counter) the code matched. */
+  step: number;
+  /** The matched step minus the current step: -window..+window. */
+  delta: number;
+}
+
+export interface OtpauthUriInput {
+  issuer: string;
+  account: string;
+  /** The secret key bytes; encoded as unpadded RFC 4648 base32 in the URI. */
+  key: Buffer;
+  params: TotpParams;
+}
