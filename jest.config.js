@@ -1,6 +1,6 @@
 // Two projects: unit specs beside the code, e2e specs in test/ (real app over HTTP, real databases).
 const transform = {
-  '^.+\\.ts$': [
+  '^.+\\.(t|j)s$': [
     '@swc/jest',
     {
       jsc: {
@@ -13,6 +13,9 @@ const transform = {
   ],
 };
 
+// jose 6 ships only ES modules; jest runs CommonJS, so swc transpiles it too.
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -22,6 +25,7 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -29,6 +33,7 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
+      transformIgnorePatterns,
       testTimeout: 60000,
     },
   ],

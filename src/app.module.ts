@@ -1,4 +1,4 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -11,47 +11,56 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { ToolkitModule } from './toolkit/toolkit.module';
 
-@Module({
-  imports: [
-    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment, load: ALL_CONFIG }),
-    LoggerModule.forRootAsync({
-      inject: [httpConfig.KEY],
-      useFactory: (http: ConfigType<typeof httpConfig>) => ({
-        pinoHttp: {
-          level: http.logLevel,
-          // Only these request fields are logged: never headers (tokens), bodies (secrets, codes) or queries.
-          serializers: {
-            req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-              id: req.id,
-              method: req.method,
-              path: req.url.split('?')[0],
-              remoteAddress: req.remoteAddress,
-            }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-          },
-          customProps: () => ({ service: 'twofa' }),
+/**
+ * A dynamic module so settings are read when the app is created (main.ts, each e2e test), not when
+ * this file is imported.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment, load: ALL_CONFIG }),
+        LoggerModule.forRootAsync({
+          inject: [httpConfig.KEY],
+          useFactory: (http: ConfigType<typeof httpConfig>) => ({
+            pinoHttp: {
+              level: http.logLevel,
+              // Only these request fields are logged: never headers (tokens), bodies (secrets, codes) or queries.
+              serializers: {
+                req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  path: req.url.split('?')[0],
+                  remoteAddress: req.remoteAddress,
+                }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+              customProps: () => ({ service: 'twofa' }),
+            },
+          }),
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [databaseConfig.KEY],
+          useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
+        }),
+        HealthModule,
+        ToolkitModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            forbidUnknownValues: true,
+            transform: true,
+            exceptionFactory: validationErrorFrom,
+          }),
         },
-      }),
-    }),
-    TypeOrmModule.forRootAsync({
-      inject: [databaseConfig.KEY],
-      useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
-    }),
-    HealthModule,
-    ToolkitModule,
-  ],
-  providers: [
-    { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
-    {
-      provide: APP_PIPE,
-      useValue: new ValidationPipe({
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        forbidUnknownValues: true,
-        transform: true,
-        exceptionFactory: validationErrorFrom,
-      }),
-    },
-  ],
-})
-export class AppModule {}
+      ],
+    };
+  }
+}

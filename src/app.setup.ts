@@ -28,7 +28,10 @@ function createFastifyAdapter(): FastifyAdapter {
 /** Builds the app exactly as it is served: main.ts and the e2e tests both call this. */
 export async function createApp(): Promise<NestFastifyApplication> {
   // bodyParser: false because configureBodyParsing installs the one JSON parser.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createFastifyAdapter(), { bodyParser: false, bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createFastifyAdapter(), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
   configureApp(app);
   return app;
 }
@@ -76,5 +79,8 @@ function setUpSwagger(app: NestFastifyApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
 }

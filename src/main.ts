@@ -14,7 +14,9 @@ bootstrap().catch((error: unknown) => {
   if (error instanceof InvalidEnvironmentError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`twofa failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `twofa failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -25,17 +25,24 @@ export function databaseConfigFrom(env = environment()): DatabaseConfig {
   const url = env.DATABASE_URL ?? `sqlite:${join(env.DATA_DIR, 'twofa.sqlite')}`;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
-    return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : join(process.cwd(), file), timeoutMs: env.DATABASE_TIMEOUT_MS };
+    return {
+      kind: 'sqlite',
+      file: file === ':memory:' || isAbsolute(file) ? file : join(process.cwd(), file),
+      timeoutMs: env.DATABASE_TIMEOUT_MS,
+    };
   }
-  return { kind: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), poolSize: env.DATABASE_POOL_SIZE, timeoutMs: env.DATABASE_TIMEOUT_MS };
+  return {
+    kind: 'mysql',
+    url: url.replace(/^mariadb:/, 'mysql:'),
+    poolSize: env.DATABASE_POOL_SIZE,
+    timeoutMs: env.DATABASE_TIMEOUT_MS,
+  };
 }
 
 export const databaseConfig = registerAs('database', (): DatabaseConfig => databaseConfigFrom());
 
 export type JwtKeySource =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'publicKey'; pem: string }
-  | { kind: 'jwks'; url: string };
+  { kind: 'secret'; secret: string } | { kind: 'publicKey'; pem: string } | { kind: 'jwks'; url: string };
 
 export const authConfig = registerAs('auth', () => {
   const env = environment();
@@ -49,12 +56,18 @@ export const authConfig = registerAs('auth', () => {
 
 export const cryptoConfig = registerAs('crypto', () => {
   const env = environment();
-  const keys = (env.TWOFA_ENCRYPTION_KEYS ?? env.TWOFA_ENCRYPTION_KEY ?? loadOrCreateDevKeys(env.DATA_DIR).encryptionKey)
+  const keys = (
+    env.TWOFA_ENCRYPTION_KEYS ??
+    env.TWOFA_ENCRYPTION_KEY ??
+    loadOrCreateDevKeys(env.DATA_DIR).encryptionKey
+  )
     .split(',')
     .map((key) => Buffer.from(key, 'base64'));
   const short = keys.findIndex((key) => key.length !== 32);
   if (short >= 0) {
-    throw new Error(`Invalid configuration: TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`);
+    throw new Error(
+      `Invalid configuration: TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`,
+    );
   }
   return { encryptionKeys: keys as Buffer[] };
 });

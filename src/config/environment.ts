@@ -30,81 +30,122 @@ export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   HOST = '127.0.0.1';
 
   /** Where the embedded defaults live: the SQLite file and the generated development keys. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DATA_DIR = './data';
 
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
     message: 'DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:3306/db',
   })
   DATABASE_URL?: string;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   /** Connect and acquire timeout; a database that does not answer in time is a 503, never a hang. */
-  @Type(() => Number) @IsInt() @Min(100) @Max(60000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   DATABASE_TIMEOUT_MS = 5000;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
   AUTH_JWT_SECRET?: string;
 
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
     message: 'AUTH_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
   })
   AUTH_JWT_PUBLIC_KEY?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   AUTH_JWKS_URL?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
   AUTH_JWT_ISSUER?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
   AUTH_JWT_AUDIENCE?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsBase64()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsBase64()
   TWOFA_ENCRYPTION_KEY?: string;
 
   /** Comma-separated base64 keys; the first encrypts, all decrypt (rotation). */
-  @Transform(emptyToUndefined) @IsOptional()
-  @Matches(/^[A-Za-z0-9+/=]+(,[A-Za-z0-9+/=]+)*$/, { message: 'TWOFA_ENCRYPTION_KEYS must be comma-separated base64 keys' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/=]+(,[A-Za-z0-9+/=]+)*$/, {
+    message: 'TWOFA_ENCRYPTION_KEYS must be comma-separated base64 keys',
+  })
   TWOFA_ENCRYPTION_KEYS?: string;
 
-  @IsString() @MinLength(1) @MaxLength(64) @Matches(/^[^:]+$/, { message: 'TOTP_ISSUER must not contain a colon' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  @Matches(/^[^:]+$/, { message: 'TOTP_ISSUER must not contain a colon' })
   TOTP_ISSUER = 'twofa';
 
   @IsIn(TOTP_ALGORITHMS)
   TOTP_ALGORITHM: TotpAlgorithm = 'SHA1';
 
-  @Type(() => Number) @IsIn(TOTP_DIGITS)
+  @Type(() => Number)
+  @IsIn(TOTP_DIGITS)
   TOTP_DIGITS: TotpDigits = 6;
 
-  @Type(() => Number) @IsIn(TOTP_PERIODS)
+  @Type(() => Number)
+  @IsIn(TOTP_PERIODS)
   TOTP_PERIOD: TotpPeriod = 30;
 
-  @Type(() => Number) @IsIn(TOTP_WINDOWS)
+  @Type(() => Number)
+  @IsIn(TOTP_WINDOWS)
   TOTP_WINDOW: TotpWindow = 1;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   LOCKOUT_MAX_FAILURES = 5;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(86400)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
   LOCKOUT_SECONDS = 900;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
   /** Requests per minute per client address on the public routes; 0 turns the limit off. */
-  @Type(() => Number) @IsInt() @Min(0)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   PUBLIC_RATE_LIMIT = 120;
 }
 
@@ -126,7 +167,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       problems.push('TWOFA_ENCRYPTION_KEY: required when NODE_ENV=production (no generated keys in production)');
     }
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWT_PUBLIC_KEY && !env.AUTH_JWKS_URL) {
-      problems.push('AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required when NODE_ENV=production');
+      problems.push(
+        'AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required when NODE_ENV=production',
+      );
     }
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);

@@ -13,7 +13,13 @@ export const MIGRATIONS = [InitialSchema1795531219735];
  * ever changes through migrations, which run at start on SQLite and MySQL/MariaDB alike.
  */
 export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  } as const;
   if (config.kind === 'sqlite') {
     return {
       ...common,

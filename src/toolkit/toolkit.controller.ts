@@ -46,7 +46,10 @@ export class ToolkitController {
   @Post(['2fa/codes', '2fa/code'])
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create one backup code (alias POST /2fa/code)', description: 'Same format as the per-user backup codes. Nothing is stored.' })
+  @ApiOperation({
+    summary: 'Create one backup code (alias POST /2fa/code)',
+    description: 'Same format as the per-user backup codes. Nothing is stored.',
+  })
   @ApiOkResponse({ type: BackupCodeResponse })
   createBackupCode(): BackupCodeResponse {
     return this.toolkit.createBackupCode();
@@ -54,7 +57,11 @@ export class ToolkitController {
 
   @Get('generate/secret')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Generate a random secret', description: 'length is in random bytes (16..64). An ascii secret is letters and digits with at least as many bits.' })
+  @ApiOperation({
+    summary: 'Generate a random secret',
+    description:
+      'length is in random bytes (16..64). An ascii secret is letters and digits with at least as many bits.',
+  })
   @ApiOkResponse({ type: GenerateSecretResponse })
   generateSecret(@Query() query: GenerateSecretQuery): GenerateSecretResponse {
     return this.toolkit.generateSecret(query);
@@ -71,7 +78,10 @@ export class ToolkitController {
 
   @Post('verify/token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Verify a code against a secret', description: `${STATELESS} The token must be a string (a number would lose leading zeros).` })
+  @ApiOperation({
+    summary: 'Verify a code against a secret',
+    description: `${STATELESS} The token must be a string (a number would lose leading zeros).`,
+  })
   @ApiOkResponse({ type: VerifyTokenResponse })
   verifyToken(@Body() request: VerifyTokenRequest): VerifyTokenResponse {
     return this.toolkit.verifyToken(request);

@@ -53,7 +53,11 @@ export class ToolkitService {
       if (error instanceof InvalidOtpauthLabelError) throw DomainError.invalidField(error.field, error.message);
       throw error;
     }
-    return { secretKey: encodeNewSecret(key, 'base32'), qrcodeUrl: await this.qrCodes.toPngDataUrl(otpauthUrl), otpauthUrl };
+    return {
+      secretKey: encodeNewSecret(key, 'base32'),
+      qrcodeUrl: await this.qrCodes.toPngDataUrl(otpauthUrl),
+      otpauthUrl,
+    };
   }
 
   verifyCode(secretKey: string, code: string): VerifyCodeResponse {
@@ -104,7 +108,11 @@ export class ToolkitService {
       return decodeSecret(secret, encoding);
     } catch (error) {
       if (error instanceof InvalidSecretError) {
-        throw DomainError.invalidField(fieldName, `${fieldName} is not a valid ${encoding} secret: ${error.reason}`, 'InvalidSecret');
+        throw DomainError.invalidField(
+          fieldName,
+          `${fieldName} is not a valid ${encoding} secret: ${error.reason}`,
+          'InvalidSecret',
+        );
       }
       throw error;
     }
@@ -112,7 +120,11 @@ export class ToolkitService {
 
   private assertCodeFormat(code: string, params: TotpParams, fieldName: string): void {
     if (!this.totp.isWellFormedCode(code, params.digits)) {
-      throw DomainError.invalidField(fieldName, `${fieldName} must be a string of exactly ${params.digits} digits`, 'InvalidCode');
+      throw DomainError.invalidField(
+        fieldName,
+        `${fieldName} must be a string of exactly ${params.digits} digits`,
+        'InvalidCode',
+      );
     }
   }
 }

@@ -14,11 +14,17 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_CANTOPEN',
 ]);
 
-const UNAVAILABLE_MESSAGES = /Pool is closed|Queue limit reached|connect ETIMEDOUT|Connection lost|Can't add new command when connection is in closed state/i;
+const UNAVAILABLE_MESSAGES =
+  /Pool is closed|Queue limit reached|connect ETIMEDOUT|Connection lost|Can't add new command when connection is in closed state/i;
 
 /** Fail closed and say so: a database fault becomes a 503, never a 500 and never a "success". */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error as { code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown } | null, depth = 0; current && depth < 4; depth++) {
+  for (
+    let current = error as { code?: unknown; driverError?: unknown; cause?: unknown; message?: unknown } | null,
+      depth = 0;
+    current && depth < 4;
+    depth++
+  ) {
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
     if (typeof current.message === 'string' && UNAVAILABLE_MESSAGES.test(current.message)) return true;
     current = (current.driverError ?? current.cause ?? null) as typeof current;

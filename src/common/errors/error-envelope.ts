@@ -31,8 +31,14 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
 
 /** Fastify's own errors (body parsing happens before Nest sees the request). */
 const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: ErrorCode.UnsupportedMediaType, message: 'Content-Type must be application/json' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: ErrorCode.ValidationError, message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: ErrorCode.UnsupportedMediaType,
+    message: 'Content-Type must be application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: ErrorCode.ValidationError,
+    message: 'Content-Length does not match the body',
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: ErrorCode.PayloadTooLarge, message: 'Request body is larger than 16 KiB' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: ErrorCode.ValidationError, message: 'Request body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: ErrorCode.ValidationError, message: 'Request body is empty' },
@@ -42,8 +48,18 @@ function envelope(code: ErrorCode, message: string, errors: FieldError[] = []): 
   return { responseStatus: { errorCode: code, message, errors } };
 }
 
-function response(code: ErrorCode, message: string, errors: FieldError[] = [], retryAfterSeconds?: number): ErrorResponse {
-  return { status: HTTP_STATUS_OF[code], body: envelope(code, message, errors), retryAfterSeconds, unexpected: code === ErrorCode.InternalError };
+function response(
+  code: ErrorCode,
+  message: string,
+  errors: FieldError[] = [],
+  retryAfterSeconds?: number,
+): ErrorResponse {
+  return {
+    status: HTTP_STATUS_OF[code],
+    body: envelope(code, message, errors),
+    retryAfterSeconds,
+    unexpected: code === ErrorCode.InternalError,
+  };
 }
 
 /** Maps anything thrown while serving a request to the one envelope. */
@@ -53,14 +69,20 @@ export function errorResponseOf(error: unknown): ErrorResponse {
   const fastifyCode = (error as { code?: unknown } | null)?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
     const known = FASTIFY_ERRORS[fastifyCode];
-    const fieldErrors = known.code === ErrorCode.ValidationError ? [{ errorCode: 'InvalidBody', fieldName: 'body', message: known.message }] : [];
+    const fieldErrors =
+      known.code === ErrorCode.ValidationError
+        ? [{ errorCode: 'InvalidBody', fieldName: 'body', message: known.message }]
+        : [];
     return response(known.code, known.message, fieldErrors);
   }
   if (error instanceof SyntaxError) {
-    return response(ErrorCode.ValidationError, 'Request body is not valid JSON', [{ errorCode: 'InvalidBody', fieldName: 'body', message: 'Request body is not valid JSON' }]);
+    return response(ErrorCode.ValidationError, 'Request body is not valid JSON', [
+      { errorCode: 'InvalidBody', fieldName: 'body', message: 'Request body is not valid JSON' },
+    ]);
   }
 
-  if (isDatabaseUnavailable(error)) return response(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable');
+  if (isDatabaseUnavailable(error))
+    return response(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable');
 
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -26,7 +26,11 @@ export class InitialSchema1795531219735 implements MigrationInterface {
           { name: 'activated_at', type: 'bigint', isNullable: true },
         ],
         indices: [
-          new TableIndex({ name: 'uq_two_factor_config_subject', columnNames: ['tenant', 'kind', 'subject_id'], isUnique: true }),
+          new TableIndex({
+            name: 'uq_two_factor_config_subject',
+            columnNames: ['tenant', 'kind', 'subject_id'],
+            isUnique: true,
+          }),
           new TableIndex({ name: 'ix_two_factor_config_tenant_status', columnNames: ['tenant', 'kind', 'status'] }),
         ],
       }),
@@ -41,9 +45,17 @@ export class InitialSchema1795531219735 implements MigrationInterface {
           { name: 'used_at', type: 'bigint', isNullable: true },
           { name: 'created_at', type: 'bigint' },
         ],
-        indices: [new TableIndex({ name: 'uq_backup_code_hash', columnNames: ['config_id', 'code_hash'], isUnique: true })],
+        indices: [
+          new TableIndex({ name: 'uq_backup_code_hash', columnNames: ['config_id', 'code_hash'], isUnique: true }),
+        ],
         foreignKeys: [
-          { name: 'fk_backup_code_config', columnNames: ['config_id'], referencedTableName: 'two_factor_config', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+          {
+            name: 'fk_backup_code_config',
+            columnNames: ['config_id'],
+            referencedTableName: 'two_factor_config',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
         ],
       }),
     );

@@ -56,7 +56,11 @@ export class BackupCodes {
   }
 
   private hashWith(hashKey: { keyId: string; key: Buffer }, normalizedCode: string, ownerId: string): string {
-    const mac = createHmac('sha256', hashKey.key).update(ownerId).update('\0').update(normalizedCode).digest('base64url');
+    const mac = createHmac('sha256', hashKey.key)
+      .update(ownerId)
+      .update('\0')
+      .update(normalizedCode)
+      .digest('base64url');
     return `${hashKey.keyId}.${mac}`;
   }
 }

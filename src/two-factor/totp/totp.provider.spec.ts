@@ -15,8 +15,7 @@ const SEEDS: Record<TotpAlgorithm, { ascii: string; base32: string }> = {
   },
   SHA512: {
     ascii: '1234567890123456789012345678901234567890123456789012345678901234',
-    base32:
-      'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA',
+    base32: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA',
   },
 };
 
@@ -105,9 +104,7 @@ describe(SpeakeasyTotpProvider.name, () => {
 
     it('has 6-digit codes with leading zeros in the table', () => {
       const sixDigitCodes = RFC6238_VECTORS.filter((v) => v.digits === 6).map((v) => v.code);
-      expect(sixDigitCodes).toEqual(
-        expect.arrayContaining(['081804', '050471', '005924', '084774', '091201']),
-      );
+      expect(sixDigitCodes).toEqual(expect.arrayContaining(['081804', '050471', '005924', '084774', '091201']));
     });
 
     it.each(RFC6238_VECTORS)(
@@ -144,12 +141,8 @@ describe(SpeakeasyTotpProvider.name, () => {
     it('does not reproduce the SHA256/SHA512 table with the 20-byte seed', () => {
       const key = seedKey('SHA1');
 
-      expect(provider.codeAt(key, { algorithm: 'SHA256', digits: 8, period: 30 }, 59_000)).toBe(
-        '32247374',
-      );
-      expect(provider.codeAt(key, { algorithm: 'SHA512', digits: 8, period: 30 }, 59_000)).toBe(
-        '69342147',
-      );
+      expect(provider.codeAt(key, { algorithm: 'SHA256', digits: 8, period: 30 }, 59_000)).toBe('32247374');
+      expect(provider.codeAt(key, { algorithm: 'SHA512', digits: 8, period: 30 }, 59_000)).toBe('69342147');
     });
   });
 
@@ -187,8 +180,7 @@ describe(SpeakeasyTotpProvider.name, () => {
     const key = seedKey('SHA1');
     const now = 1111111109 * 1000;
     const current = 0x23523ec;
-    const codeAtOffset = (offset: number) =>
-      provider.codeAt(key, DEFAULT_PARAMS, now + offset * STEP_MS);
+    const codeAtOffset = (offset: number) => provider.codeAt(key, DEFAULT_PARAMS, now + offset * STEP_MS);
 
     it('the codes of C-2..C+2 are distinct (so the cases below are meaningful)', () => {
       const codes = [-2, -1, 0, 1, 2].map(codeAtOffset);
@@ -223,11 +215,7 @@ describe(SpeakeasyTotpProvider.name, () => {
         delta: -1,
       });
       expect(hotp).toHaveBeenCalledTimes(4); // 1 from codeAtOffset + 3 candidates
-      expect(hotp.mock.calls.slice(1).map((call) => call[1])).toEqual([
-        current - 1,
-        current,
-        current + 1,
-      ]);
+      expect(hotp.mock.calls.slice(1).map((call) => call[1])).toEqual([current - 1, current, current + 1]);
 
       hotp.mockClear();
       expect(provider.verify(key, '000000', DEFAULT_PARAMS, 0, now)).toBeNull();
@@ -253,9 +241,9 @@ describe(SpeakeasyTotpProvider.name, () => {
       (window) => {
         const code = codeAtOffset(0);
 
-        expect(() =>
-          provider.verify(key, code, DEFAULT_PARAMS, window as unknown as TotpWindow, now),
-        ).toThrow(RangeError);
+        expect(() => provider.verify(key, code, DEFAULT_PARAMS, window as unknown as TotpWindow, now)).toThrow(
+          RangeError,
+        );
       },
     );
   });
@@ -355,9 +343,7 @@ describe(SpeakeasyTotpProvider.name, () => {
       const realCode = provider.codeAt(realKey, DEFAULT_PARAMS, now);
       const window = poisonedBody.window as unknown as TotpWindow;
 
-      expect(() => provider.verify(realKey, realCode, DEFAULT_PARAMS, window, now)).toThrow(
-        RangeError,
-      );
+      expect(() => provider.verify(realKey, realCode, DEFAULT_PARAMS, window, now)).toThrow(RangeError);
     });
 
     it('digits 1 and algorithm md5 are refused', () => {

@@ -37,13 +37,7 @@ export abstract class TotpProvider {
    * The lowest step in [current - window, current + window] whose code equals `code`, or null.
    * Malformed codes give null; invalid key, params, window or time throw.
    */
-  abstract verify(
-    key: Buffer,
-    code: string,
-    params: TotpParams,
-    window: TotpWindow,
-    timeMs: number,
-  ): TotpMatch | null;
+  abstract verify(key: Buffer, code: string, params: TotpParams, window: TotpWindow, timeMs: number): TotpMatch | null;
   abstract isWellFormedCode(code: unknown, digits: TotpDigits): code is string;
   abstract otpauthUri(input: OtpauthUriInput): string;
 }
@@ -126,9 +120,7 @@ function assertLabelPart(field: OtpauthLabelField, value: string, maxLength: num
 export class SpeakeasyTotpProvider extends TotpProvider {
   generateKey(bytes: number = SECRET_DEFAULT_BYTES): Buffer {
     if (!Number.isInteger(bytes) || bytes < SECRET_MIN_BYTES || bytes > SECRET_MAX_BYTES) {
-      throw new RangeError(
-        `Key length must be an integer from ${SECRET_MIN_BYTES} to ${SECRET_MAX_BYTES} bytes`,
-      );
+      throw new RangeError(`Key length must be an integer from ${SECRET_MIN_BYTES} to ${SECRET_MAX_BYTES} bytes`);
     }
     return randomBytes(bytes);
   }
@@ -173,13 +165,7 @@ export class SpeakeasyTotpProvider extends TotpProvider {
     return params.period - (Math.floor(timeMs / 1000) % params.period);
   }
 
-  verify(
-    key: Buffer,
-    code: string,
-    params: TotpParams,
-    window: TotpWindow,
-    timeMs: number,
-  ): TotpMatch | null {
+  verify(key: Buffer, code: string, params: TotpParams, window: TotpWindow, timeMs: number): TotpMatch | null {
     // Configuration faults throw (fail closed) before the code is looked at, whatever the code.
     assertKey(key);
     if (!isOneOf(TOTP_WINDOWS, window)) {
@@ -210,11 +196,7 @@ export class SpeakeasyTotpProvider extends TotpProvider {
     assertDigits(digits);
     // typeof first: speakeasy would String() numbers, arrays and objects (S5). The length check
     // backs up the anchors against any trailing newline or other sneaked-in character.
-    return (
-      typeof code === 'string' &&
-      code.length === digits &&
-      new RegExp(`^[0-9]{${digits}}$`).test(code)
-    );
+    return typeof code === 'string' && code.length === digits && new RegExp(`^[0-9]{${digits}}$`).test(code);
   }
 
   otpauthUri({ issuer, account, key, params }: OtpauthUriInput): string {

@@ -1,0 +1,93 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.setup';
+
+/** A database the e2e suites run on: SQLite always, MariaDB when TEST_MYSQL_URL is set. */
+export interface TestDatabase {
+  name: 'sqlite' | 'mariadb';
+  /** Creates an empty database of this kind and returns its DATABASE_URL. */
+  create(): Promise<string>;
+  drop(url: string): Promise<void>;
+}
+
+const sqlite: TestDatabase = {
+  name: 'sqlite',
+  create: () => Promise.resolve(`sqlite:${join(mkdtempSync(join(tmpdir(), 'twofa-e2e-')), 'twofa.sqlite')}`),
+  drop: (url) => Promise.resolve(rmSync(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true })),
+};
+
+function mariadb(baseUrl: string): TestDatabase {
+  return {
+    name: 'mariadb',
+    // Each suite gets a database of its own, so suites never see each other's rows.
+    async create() {
+      const url = new URL(baseUrl);
+      const name = `${url.pathname.slice(1)}_${randomBytes(4).toString('hex')}`;
+      const connection = await createConnection(baseUrl);
+      await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+      await connection.end();
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    async drop(dbUrl) {
+      const connection = await createConnection(baseUrl);
+      await connection.query(`DROP DATABASE IF EXISTS \`${new URL(dbUrl).pathname.slice(1)}\``);
+      await connection.end();
+    },
+  };
+}
+
+export function testDatabases(): TestDatabase[] {
+  const mysqlUrl = process.env.TEST_MYSQL_URL;
+  return mysqlUrl ? [sqlite, mariadb(mysqlUrl)] : [sqlite];
+}
+
+export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-long-enough-0123456789';
+export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  /** Base URL of the listening server, for supertest and raw HTTP. */
+  url: string;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real app (the same createApp as main.ts) on a free loopback port with the given
+ * database and settings. Settings go through process.env, exactly as in production.
+ */
+export async function startApp(databaseUrl: string, settings: Record<string, string> = {}): Promise<RunningApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofa-data-'));
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    TWOFA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...settings,
+  });
+  const app = await createApp();
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}`,
+    databaseUrl,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A DataSource on the app's database, for tests that inspect the raw stored rows. */
+export function rawDataSource(running: RunningApp): DataSource {
+  return running.app.get(DataSource);
+}
