@@ -8,7 +8,12 @@ import { validationErrorFrom } from './common/errors/validation-errors';
 import { ALL_CONFIG, databaseConfig, httpConfig } from './config/app.config';
 import { validateEnvironment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { AuthModule } from './common/auth/auth.module';
+import { GlobalApiModule } from './global-api/global-api.module';
 import { HealthModule } from './health/health.module';
+import { LoginModule } from './login/login.module';
+import { PartnerGlobalModule } from './partner-global/partner-global.module';
+import { PartnerLoginModule } from './partner-login/partner-login.module';
 import { ToolkitModule } from './toolkit/toolkit.module';
 
 /**
@@ -45,8 +50,13 @@ export class AppModule {
           inject: [databaseConfig.KEY],
           useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
         }),
+        AuthModule,
         HealthModule,
         ToolkitModule,
+        PartnerGlobalModule,
+        PartnerLoginModule,
+        GlobalApiModule,
+        LoginModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },

@@ -4,8 +4,12 @@ import { BackupCodes } from './crypto/backup-codes';
 import { SecretCipher } from './crypto/secret-cipher';
 import { QrCodeRenderer } from './qr-code';
 import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
+import { TwoFactorService } from './two-factor.service';
 
-/** The core 2FA toolkit: TOTP (the only speakeasy user), secret encryption, backup codes, QR images. */
+/**
+ * The core: TOTP (the only speakeasy user), secret encryption, backup codes, QR images, and the
+ * per-user 2FA rules (TwoFactorService), the only code that touches the 2FA tables.
+ */
 @Module({
   providers: [
     { provide: TotpProvider, useClass: SpeakeasyTotpProvider },
@@ -13,7 +17,8 @@ import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
     SecretCipher,
     BackupCodes,
     QrCodeRenderer,
+    TwoFactorService,
   ],
-  exports: [TotpProvider, Clock, SecretCipher, BackupCodes, QrCodeRenderer],
+  exports: [TotpProvider, Clock, SecretCipher, BackupCodes, QrCodeRenderer, TwoFactorService],
 })
 export class TwoFactorModule {}

@@ -13,6 +13,7 @@ export class InitialSchema1795531219735 implements MigrationInterface {
           { name: 'tenant', type: 'varchar', length: '64' },
           { name: 'kind', type: 'varchar', length: '16' },
           { name: 'subject_id', type: 'varchar', length: '128' },
+          { name: 'account', type: 'varchar', length: '128' },
           { name: 'secret_ciphertext', type: 'varchar', length: '255' },
           { name: 'algorithm', type: 'varchar', length: '8' },
           { name: 'digits', type: 'int' },

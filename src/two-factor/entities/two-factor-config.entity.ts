@@ -21,6 +21,10 @@ export class TwoFactorConfig {
   @Column({ name: 'subject_id', type: 'varchar', length: 128 })
   subjectId!: string;
 
+  /** The account name shown in the authenticator app (defaults to the subject id). */
+  @Column({ type: 'varchar', length: 128 })
+  account!: string;
+
   /** AES-256-GCM sealed secret, bound to tenant + kind + subject (see SecretCipher). */
   @Column({ name: 'secret_ciphertext', type: 'varchar', length: 255 })
   secretCiphertext!: string;

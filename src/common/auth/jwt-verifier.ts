@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { authConfig } from '../../config/app.config';
+import { DomainError } from '../errors/domain-error';
+import { ErrorCode } from '../errors/error-code';
+import { Principal } from './principal';
+
+const TENANT = /^[A-Za-z0-9._-]{1,64}$/;
+const SUBJECT_MAX = 128;
+
+function unauthorized(message: string): DomainError {
+  return new DomainError(ErrorCode.Unauthorized, message);
+}
+
+/**
+ * Verifies bearer tokens with the one configured key: an HS256 secret, a PEM public key (RS256/ES256)
+ * or a JWKS URL. The accepted algorithms are fixed by the key type, so `alg: none` and
+ * HS/RS confusion are refused; `exp` is required.
+ */
+@Injectable()
+export class JwtVerifier {
+  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly algorithms: string[];
+
+  constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
+    const source = config.key;
+    switch (source.kind) {
+      case 'secret':
+        this.key = new TextEncoder().encode(source.secret);
+        this.algorithms = ['HS256'];
+        break;
+      case 'publicKey': {
+        const key = createPublicKey(source.pem);
+        this.key = key;
+        this.algorithms = key.asymmetricKeyType === 'ec' ? ['ES256'] : ['RS256'];
+        break;
+      }
+      case 'jwks':
+        this.key = createRemoteJWKSet(new URL(source.url));
+        this.algorithms = ['RS256', 'ES256'];
+        break;
+    }
+  }
+
+  async verify(authorization: string | undefined): Promise<Principal> {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
+    if (!match) throw unauthorized('A bearer token is required');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1], this.key as Uint8Array, {
+        algorithms: this.algorithms,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw unauthorized('The token has expired');
+      if (error instanceof errors.JOSEError) throw unauthorized('The token is not valid');
+      throw error;
+    }
+    return this.principalOf(payload);
+  }
+
+  private principalOf(payload: JWTPayload): Principal {
+    const { sub, tenant, scope, kind } = payload as JWTPayload & Record<string, unknown>;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > SUBJECT_MAX)
+      throw unauthorized('The token has no valid sub');
+    if (typeof tenant !== 'string' || !TENANT.test(tenant)) throw unauthorized('The token has no valid tenant');
+    if (scope !== undefined && typeof scope !== 'string') throw unauthorized('The token scope must be a string');
+    if (kind !== undefined && kind !== 'partner' && kind !== 'agent')
+      throw unauthorized('The token kind must be partner or agent');
+    return { sub, tenant, scopes: new Set((scope ?? '').split(' ').filter(Boolean)), kind };
+  }
+}
