@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { errorResponseOf } from './common/errors/error-envelope';
 import { requestIdOf } from './common/http/request-id';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -55,13 +54,6 @@ function configureBodyParsing(fastify: FastifyInstance): void {
 
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
-  });
-
-  // Errors raised by Fastify itself (body limit, content type, JSON syntax) before Nest sees the request.
-  fastify.setErrorHandler((error: Error, request, reply) => {
-    const result = errorResponseOf(error);
-    if (result.unexpected) request.log.error({ err: { name: error.name } }, 'Unhandled error');
-    void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
   });
 }
 

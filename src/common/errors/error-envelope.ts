@@ -29,19 +29,14 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
   503: ErrorCode.ServiceUnavailable,
 };
 
-/** Fastify's own errors (body parsing happens before Nest sees the request). */
-const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    code: ErrorCode.UnsupportedMediaType,
-    message: 'Content-Type must be application/json',
-  },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    code: ErrorCode.ValidationError,
-    message: 'Content-Length does not match the body',
-  },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: ErrorCode.PayloadTooLarge, message: 'Request body is larger than 16 KiB' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: ErrorCode.ValidationError, message: 'Request body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: ErrorCode.ValidationError, message: 'Request body is empty' },
+/**
+ * Fastify's own errors (body limit, content type, JSON syntax) reach the filter as plain
+ * HttpExceptions: our code only ever throws DomainErrors, so these statuses mean the request body.
+ */
+const BODY_ERRORS: Partial<Record<number, string>> = {
+  400: 'Request body is not valid JSON',
+  413: 'Request body is larger than 16 KiB',
+  415: 'Content-Type must be application/json',
 };
 
 function envelope(code: ErrorCode, message: string, errors: FieldError[] = []): ErrorEnvelope {
@@ -66,32 +61,18 @@ function response(
 export function errorResponseOf(error: unknown): ErrorResponse {
   if (error instanceof DomainError) return response(error.code, error.message, error.errors, error.retryAfterSeconds);
 
-  const fastifyCode = (error as { code?: unknown } | null)?.code;
-  if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
-    const known = FASTIFY_ERRORS[fastifyCode];
-    const fieldErrors =
-      known.code === ErrorCode.ValidationError
-        ? [{ errorCode: 'InvalidBody', fieldName: 'body', message: known.message }]
-        : [];
-    return response(known.code, known.message, fieldErrors);
-  }
-  if (error instanceof SyntaxError) {
-    return response(ErrorCode.ValidationError, 'Request body is not valid JSON', [
-      { errorCode: 'InvalidBody', fieldName: 'body', message: 'Request body is not valid JSON' },
-    ]);
-  }
-
   if (isDatabaseUnavailable(error))
     return response(ErrorCode.ServiceUnavailable, 'The service is temporarily unavailable');
 
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = CODE_OF_STATUS[status];
-    if (code) return response(code, status === HttpStatus.NOT_FOUND ? 'Not found' : error.message);
-  }
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return response(CODE_OF_STATUS[status] ?? ErrorCode.ValidationError, 'The request cannot be processed');
+    const code = CODE_OF_STATUS[status] ?? (status < 500 ? ErrorCode.ValidationError : undefined);
+    const bodyError = BODY_ERRORS[status];
+    if (code === ErrorCode.ValidationError) {
+      const message = bodyError ?? 'The request cannot be processed';
+      return response(code, message, [{ errorCode: 'InvalidBody', fieldName: 'body', message }]);
+    }
+    if (code) return response(code, bodyError ?? (status === HttpStatus.NOT_FOUND ? 'Not found' : error.message));
   }
   return response(ErrorCode.InternalError, 'An unexpected error occurred');
 }
