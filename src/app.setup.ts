@@ -49,7 +49,7 @@ function configureBodyParsing(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     // An empty body is "no body": routes whose body is optional accept it, the others fail validation.
     if (body === '') return done(null, undefined);
-    parseJson(request, body as string, done);
+    void parseJson(request, body as string, done);
   });
 
   fastify.addHook('onSend', async (request, reply) => {

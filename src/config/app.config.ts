@@ -1,8 +1,8 @@
 import { registerAs } from '@nestjs/config';
 import { isAbsolute, join } from 'node:path';
-import { TotpParams, TotpWindow } from '../two-factor/totp/totp.types';
+import { TotpParams } from '../two-factor/totp/totp.types';
 import { loadOrCreateDevKeys } from './dev-keys';
-import { environment, LogLevel } from './environment';
+import { environment } from './environment';
 
 /** One namespace per concern, each typed and built from the validated environment. */
 
@@ -11,7 +11,7 @@ export const httpConfig = registerAs('http', () => {
   return {
     port: env.PORT,
     host: env.HOST,
-    logLevel: env.LOG_LEVEL as LogLevel,
+    logLevel: env.LOG_LEVEL,
     publicRateLimitPerMinute: env.PUBLIC_RATE_LIMIT,
     production: env.NODE_ENV === 'production',
   };
@@ -69,13 +69,13 @@ export const cryptoConfig = registerAs('crypto', () => {
       `Invalid configuration: TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`,
     );
   }
-  return { encryptionKeys: keys as Buffer[] };
+  return { encryptionKeys: keys };
 });
 
 export const totpConfig = registerAs('totp', () => {
   const env = environment();
   const params: TotpParams = { algorithm: env.TOTP_ALGORITHM, digits: env.TOTP_DIGITS, period: env.TOTP_PERIOD };
-  return { issuer: env.TOTP_ISSUER, defaults: params, window: env.TOTP_WINDOW as TotpWindow };
+  return { issuer: env.TOTP_ISSUER, defaults: params, window: env.TOTP_WINDOW };
 });
 
 export const lockoutConfig = registerAs('lockout', () => {

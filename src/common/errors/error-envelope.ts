@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { DomainError, FieldError } from './domain-error';
 import { ErrorCode, HTTP_STATUS_OF } from './error-code';
 import { isDatabaseUnavailable } from './database-errors';
@@ -72,7 +72,7 @@ export function errorResponseOf(error: unknown): ErrorResponse {
       const message = bodyError ?? 'The request cannot be processed';
       return response(code, message, [{ errorCode: 'InvalidBody', fieldName: 'body', message }]);
     }
-    if (code) return response(code, bodyError ?? (status === HttpStatus.NOT_FOUND ? 'Not found' : error.message));
+    if (code) return response(code, bodyError ?? (status === 404 ? 'Not found' : error.message));
   }
   return response(ErrorCode.InternalError, 'An unexpected error occurred');
 }
