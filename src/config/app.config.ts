@@ -56,7 +56,7 @@ export const authConfig = registerAs('auth', () => {
 
 export const cryptoConfig = registerAs('crypto', () => {
   const env = environment();
-  const keys = (
+  const keys: Buffer[] = (
     env.TWOFA_ENCRYPTION_KEYS ??
     env.TWOFA_ENCRYPTION_KEY ??
     loadOrCreateDevKeys(env.DATA_DIR).encryptionKey
