@@ -69,8 +69,8 @@ const RFC6238_TABLE: { seconds: number; step: number; codes: Record<TotpAlgorith
 
 const RFC6238_VECTORS = RFC6238_TABLE.flatMap(({ seconds, step, codes }) =>
   (Object.keys(codes) as TotpAlgorithm[]).flatMap((algorithm) => [
-    { algorithm, digits: 8, seconds, step, code: codes[algorithm] },
-    { algorithm, digits: 6, seconds, step, code: codes[algorithm].slice(2) },
+    { algorithm, digits: 8 as const, seconds, step, code: codes[algorithm] },
+    { algorithm, digits: 6 as const, seconds, step, code: codes[algorithm].slice(2) },
   ]),
 );
 
