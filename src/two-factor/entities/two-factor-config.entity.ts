@@ -8,6 +8,7 @@ export type TwoFactorStatus = 'pending' | 'active' | 'disabled';
 /** One user's TOTP factor: partner users and agents alike, unique per tenant + kind + subject. */
 @Entity('two_factor_config')
 @Index('uq_two_factor_config_subject', ['tenant', 'kind', 'subjectId'], { unique: true })
+@Index('ix_two_factor_config_tenant_status', ['tenant', 'kind', 'status'])
 export class TwoFactorConfig {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
