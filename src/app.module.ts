@@ -8,7 +8,12 @@ import { validationErrorFrom } from './common/errors/validation-errors';
 import { ALL_CONFIG, databaseConfig, httpConfig } from './config/app.config';
 import { validateEnvironment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './common/auth/auth.module';
+import { MetricsCoreModule } from './common/metrics/metrics';
+import { MetricsModule } from './metrics/metrics.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsersModule } from './users/users.module';
 import { GlobalApiModule } from './global-api/global-api.module';
 import { HealthModule } from './health/health.module';
 import { LoginModule } from './login/login.module';
@@ -51,12 +56,17 @@ export class AppModule {
           useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
         }),
         AuthModule,
+        MetricsCoreModule,
         HealthModule,
         ToolkitModule,
         PartnerGlobalModule,
         PartnerLoginModule,
         GlobalApiModule,
         LoginModule,
+        SessionsModule,
+        UsersModule,
+        AuditModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },

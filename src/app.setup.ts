@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { Metrics } from './common/metrics/metrics';
 import { requestIdOf } from './common/http/request-id';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -13,6 +14,8 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 function createFastifyAdapter(): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Seed 000 spells its routes with a trailing slash (`POST /TwoFactorSession/`); accept both.
+    routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestIdOf,
     // Clients may percent-encode the colon of `/2fa/code:verify`; route both spellings alike.
     rewriteUrl: (req: IncomingMessage) => {
@@ -38,7 +41,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
 function configureApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  configureBodyParsing(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  configureBodyParsing(fastify);
+  observeRequests(fastify, app.get(Metrics));
   setUpSwagger(app);
 }
 
@@ -54,6 +59,18 @@ function configureBodyParsing(fastify: FastifyInstance): void {
 
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+  });
+}
+
+function observeRequests(fastify: FastifyInstance, metrics: Metrics): void {
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route template, never the raw URL: ids in paths would explode the label set.
+    metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 }
 

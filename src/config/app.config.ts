@@ -83,4 +83,19 @@ export const lockoutConfig = registerAs('lockout', () => {
   return { maxFailures: env.LOCKOUT_MAX_FAILURES, lockSeconds: env.LOCKOUT_SECONDS };
 });
 
-export const ALL_CONFIG = [httpConfig, databaseConfig, authConfig, cryptoConfig, totpConfig, lockoutConfig];
+export const sessionConfig = registerAs('session', () => ({ ttlSeconds: environment().SESSION_TTL_SECONDS }));
+
+export const metricsConfig = registerAs('metrics', () => ({
+  requireScope: environment().METRICS_REQUIRE_SCOPE === 'true',
+}));
+
+export const ALL_CONFIG = [
+  httpConfig,
+  databaseConfig,
+  authConfig,
+  cryptoConfig,
+  totpConfig,
+  lockoutConfig,
+  sessionConfig,
+  metricsConfig,
+];

@@ -147,6 +147,17 @@ export class Environment {
   @IsInt()
   @Min(0)
   PUBLIC_RATE_LIMIT = 120;
+
+  /** How long a TwoFactorSession made by a successful login lives; an expired one reads as absent. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(2592000)
+  SESSION_TTL_SECONDS = 3600;
+
+  /** true: GET /metrics needs a token with scope metrics:read; false: it is open (for a scraper on a private network). */
+  @IsIn(['true', 'false'])
+  METRICS_REQUIRE_SCOPE: 'true' | 'false' = 'false';
 }
 
 export class InvalidEnvironmentError extends Error {

@@ -16,7 +16,11 @@ export type AuditEventName =
   | 'verify.locked'
   | 'lockout.engaged'
   | 'backup_code.used'
-  | 'backup_codes.regenerated';
+  | 'backup_codes.regenerated'
+  | 'reset'
+  | 'session.created'
+  | 'session.updated'
+  | 'session.deleted';
 
 export interface AuditEntry {
   tenant: string;

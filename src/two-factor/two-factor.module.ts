@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { Clock, SystemClock } from '../common/clock';
+import { AuditQueryService } from './audit-query.service';
 import { BackupCodes } from './crypto/backup-codes';
 import { SecretCipher } from './crypto/secret-cipher';
 import { QrCodeRenderer } from './qr-code';
 import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
+import { TwoFactorSessionService } from './two-factor-session.service';
 import { TwoFactorService } from './two-factor.service';
 
 /**
@@ -18,7 +20,18 @@ import { TwoFactorService } from './two-factor.service';
     BackupCodes,
     QrCodeRenderer,
     TwoFactorService,
+    TwoFactorSessionService,
+    AuditQueryService,
   ],
-  exports: [TotpProvider, Clock, SecretCipher, BackupCodes, QrCodeRenderer, TwoFactorService],
+  exports: [
+    TotpProvider,
+    Clock,
+    SecretCipher,
+    BackupCodes,
+    QrCodeRenderer,
+    TwoFactorService,
+    TwoFactorSessionService,
+    AuditQueryService,
+  ],
 })
 export class TwoFactorModule {}

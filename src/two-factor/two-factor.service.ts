@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { Clock } from '../common/clock';
+import { Metrics } from '../common/metrics/metrics';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { lockoutConfig, totpConfig } from '../config/app.config';
@@ -13,6 +14,8 @@ import { SecretCipher } from './crypto/secret-cipher';
 import { BackupCode } from './entities/backup-code.entity';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { QrCodeRenderer } from './qr-code';
+import { TwoFactorSessionService } from './two-factor-session.service';
+import { isUniqueViolation } from './unique-violation';
 import { encodeBase32 } from './totp/base32';
 import { InvalidOtpauthLabelError } from './totp/totp.errors';
 import { TotpProvider } from './totp/totp.provider';
@@ -27,17 +30,14 @@ import {
   Subject,
 } from './two-factor.types';
 
+type CodeOutcome<T> = { verified: true; method: 'totp' | 'backup'; value: T } | { verified: false };
+
 /** RFC 6238 §5.1: keys as long as the HMAC output. */
 const KEY_BYTES: Record<TotpAlgorithm, number> = { SHA1: 20, SHA256: 32, SHA512: 64 };
 const DUMMY_ASSOCIATED_DATA = 'twofa|dummy';
 
 function associatedDataOf(config: Pick<TwoFactorConfig, 'tenant' | 'kind' | 'subjectId'>): string {
   return `${config.tenant}|${config.kind}|${config.subjectId}`;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
-  return error instanceof QueryFailedError && (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE');
 }
 
 /**
@@ -58,6 +58,8 @@ export class TwoFactorService {
     private readonly backupCodes: BackupCodes,
     private readonly qrCodes: QrCodeRenderer,
     private readonly clock: Clock,
+    private readonly sessions: TwoFactorSessionService,
+    private readonly metrics: Metrics,
     @Inject(totpConfig.KEY) private readonly totpSettings: ConfigType<typeof totpConfig>,
     @Inject(lockoutConfig.KEY) private readonly lockout: ConfigType<typeof lockoutConfig>,
   ) {
@@ -198,15 +200,78 @@ export class TwoFactorService {
 
   /**
    * Verification at login. Unknown user, disabled config, wrong code and replayed code all answer
-   * `fail` after the same work; a locked config answers 429 even for a correct code.
+   * `fail` after the same work; a locked config answers 429 even for a correct code. A success makes
+   * a TwoFactorSession in the same transaction.
    */
   async verifyLogin(actor: Actor, subject: Subject, code: string): Promise<LoginVerification> {
+    const outcome = await this.verifyCode(actor, subject, code, 'code', (manager, _config, now) =>
+      this.sessions.createInTransaction(manager, actor.tenant, subject.kind, subject.subjectId, now),
+    );
+    return outcome.verified
+      ? { result: 'success', method: outcome.method, sessionId: outcome.value }
+      : { result: 'fail' };
+  }
+
+  /**
+   * Seed 004's reset: the caller proves their own active 2FA with a code (checked like a login:
+   * replay, lockout), and in the same transaction the target's config, backup codes and sessions go.
+   */
+  async resetOther(actor: Actor, caller: Subject, callerCode: string, target: Subject): Promise<void> {
+    if (caller.kind === target.kind && caller.subjectId === target.subjectId) {
+      throw DomainError.invalidField('targetUserId', 'Use the admin API to reset your own 2FA', 'SelfReset');
+    }
+    const targetConfig = await this.dataSource.manager.findOne(TwoFactorConfig, {
+      where: { tenant: actor.tenant, kind: target.kind, subjectId: target.subjectId },
+    });
+    if (!targetConfig) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
+    const callerConfig = await this.dataSource.manager.findOne(TwoFactorConfig, {
+      where: { tenant: actor.tenant, kind: caller.kind, subjectId: caller.subjectId },
+    });
+    if (callerConfig?.status !== 'active') {
+      throw this.callerCodeRefused('A reset needs your own active 2FA');
+    }
+    const outcome = await this.verifyCode(actor, caller, callerCode, 'callerCode', async (manager, _config, now) => {
+      await manager.delete(BackupCode, { configId: targetConfig.id });
+      const removed = await manager.delete(TwoFactorConfig, { id: targetConfig.id, tenant: actor.tenant });
+      if (removed.affected !== 1) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
+      await this.sessions.removeForUserInTransaction(manager, actor.tenant, target);
+      await recordAudit(manager, now, this.auditEntry(actor, targetConfig, 'reset', 'success'));
+    });
+    if (!outcome.verified) throw this.callerCodeRefused('callerCode is not valid');
+  }
+
+  /**
+   * A caller's new pending config (seed 001's generate-key): created, or re-keyed if pending or
+   * disabled; refused while active.
+   */
+  async generateKeyFor(actor: Actor, subject: Subject): Promise<string> {
+    const existing = await this.dataSource.manager.findOne(TwoFactorConfig, {
+      where: { tenant: actor.tenant, kind: subject.kind, subjectId: subject.subjectId },
+    });
+    if (existing?.status === 'active') throw new DomainError(ErrorCode.Conflict, 'Your 2FA is already active');
+    const view = existing
+      ? await this.update(actor, subject.kind, existing.id, { rotateSecret: true })
+      : await this.enrol(actor, subject);
+    return view.enrolment!.otpauthUrl;
+  }
+
+  /**
+   * The one code check behind login and reset. `onVerified` runs inside the transaction that
+   * consumed the code, so what it writes exists exactly when the code was accepted.
+   */
+  private async verifyCode<T>(
+    actor: Actor,
+    subject: Subject,
+    code: string,
+    fieldName: string,
+    onVerified: (manager: EntityManager, config: TwoFactorConfig, now: number) => Promise<T>,
+  ): Promise<CodeOutcome<T>> {
     const isTotpShaped = this.totp.isWellFormedCode(code, 6) || this.totp.isWellFormedCode(code, 8);
     const backupCode = isTotpShaped ? null : this.backupCodes.normalize(code);
     if (!isTotpShaped && backupCode === null) {
       throw DomainError.invalidField(
-        'code',
-        'code must be a TOTP code (6 or 8 digits) or a backup code',
+        fieldName,
+        `${fieldName} must be a TOTP code (6 or 8 digits) or a backup code`,
         'InvalidCode',
       );
     }
@@ -218,33 +283,36 @@ export class TwoFactorService {
     if (!config || config.status === 'disabled') {
       this.dummyVerification(code, now);
       await this.dataSource.transaction((manager) =>
-        recordAudit(manager, now, {
-          ...this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure'),
-        }),
+        recordAudit(manager, now, this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure')),
       );
-      return { result: 'fail' };
+      this.metrics.countVerification('fail', 'none');
+      return { verified: false };
     }
     if (config.lockedUntil !== null && config.lockedUntil > now) {
       await this.dataSource.transaction((manager) =>
         recordAudit(manager, now, this.auditEntry(actor, config, 'verify.locked', 'failure')),
       );
+      this.metrics.countVerification('locked', 'none');
       throw this.lockedError(config.lockedUntil, now);
     }
     return backupCode === null
-      ? this.verifyTotp(actor, config, code, now)
-      : this.verifyBackupCode(actor, config, backupCode, now);
+      ? this.verifyTotp(actor, config, code, now, onVerified)
+      : this.verifyBackupCode(actor, config, backupCode, now, onVerified);
   }
 
-  private async verifyTotp(
+  private async verifyTotp<T>(
     actor: Actor,
     config: TwoFactorConfig,
     code: string,
     now: number,
-  ): Promise<LoginVerification> {
+    onVerified: (manager: EntityManager, config: TwoFactorConfig, now: number) => Promise<T>,
+  ): Promise<CodeOutcome<T>> {
     const key = this.cipher.decrypt(config.secretCiphertext, associatedDataOf(config));
     const match = this.totp.verify(key, code, this.paramsOf(config), this.totpSettings.window, now);
-    if (!match)
+    if (!match) {
+      this.metrics.countVerification('fail', 'totp');
       return this.dataSource.transaction((manager) => this.recordFailure(manager, actor, config, 'verify.fail', now));
+    }
 
     return this.dataSource.transaction(async (manager) => {
       // Consume the step: only if it is newer than every step used before, the config is usable and
@@ -265,20 +333,26 @@ export class TwoFactorService {
         .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now })
         .andWhere('(last_used_step IS NULL OR last_used_step < :step)', { step: match.step })
         .execute();
-      if (consumed.affected !== 1) return this.recordFailure(manager, actor, config, 'verify.replay', now);
+      if (consumed.affected !== 1) {
+        this.metrics.countVerification('replay', 'totp');
+        return this.recordFailure(manager, actor, config, 'verify.replay', now);
+      }
       const entries = [this.auditEntry(actor, config, 'verify.success', 'success')];
       if (config.status === 'pending') entries.push(this.auditEntry(actor, config, 'config.activated', 'success'));
       await recordAudit(manager, now, ...entries);
-      return { result: 'success', method: 'totp' };
+      const value = await onVerified(manager, config, now);
+      this.metrics.countVerification('success', 'totp');
+      return { verified: true, method: 'totp', value };
     });
   }
 
-  private async verifyBackupCode(
+  private async verifyBackupCode<T>(
     actor: Actor,
     config: TwoFactorConfig,
     normalizedCode: string,
     now: number,
-  ): Promise<LoginVerification> {
+    onVerified: (manager: EntityManager, config: TwoFactorConfig, now: number) => Promise<T>,
+  ): Promise<CodeOutcome<T>> {
     const hashes = this.backupCodes.lookupHashes(normalizedCode, config.id);
     return this.dataSource.transaction(async (manager) => {
       // Single use, decided by the database: the first request to match the unused row wins.
@@ -294,7 +368,10 @@ export class TwoFactorService {
           { now },
         )
         .execute();
-      if (used.affected !== 1) return this.recordFailure(manager, actor, config, 'verify.fail', now);
+      if (used.affected !== 1) {
+        this.metrics.countVerification('fail', 'backup');
+        return this.recordFailure(manager, actor, config, 'verify.fail', now);
+      }
       await manager.update(TwoFactorConfig, { id: config.id }, { failedAttempts: 0, updatedAt: now });
       await recordAudit(
         manager,
@@ -302,7 +379,9 @@ export class TwoFactorService {
         this.auditEntry(actor, config, 'backup_code.used', 'success'),
         this.auditEntry(actor, config, 'verify.success', 'success'),
       );
-      return { result: 'success', method: 'backup' };
+      const value = await onVerified(manager, config, now);
+      this.metrics.countVerification('success', 'backup');
+      return { verified: true, method: 'backup', value };
     });
   }
 
@@ -316,7 +395,7 @@ export class TwoFactorService {
     config: TwoFactorConfig,
     event: AuditEventName,
     now: number,
-  ): Promise<LoginVerification> {
+  ): Promise<{ verified: false }> {
     const lockUntil = now + this.lockout.lockSeconds * 1000;
     // locked_until is assigned first: MySQL evaluates SET left to right with updated values.
     await manager
@@ -338,7 +417,7 @@ export class TwoFactorService {
     const entries = [this.auditEntry(actor, config, event, 'failure')];
     if (after?.lockedUntil === lockUntil) entries.push(this.auditEntry(actor, config, 'lockout.engaged', 'failure'));
     await recordAudit(manager, now, ...entries);
-    return { result: 'fail' };
+    return { verified: false };
   }
 
   private dummyVerification(code: string, now: number): void {
@@ -351,6 +430,12 @@ export class TwoFactorService {
       this.totpSettings.window,
       now,
     );
+  }
+
+  private callerCodeRefused(message: string): DomainError {
+    return new DomainError(ErrorCode.Forbidden, message, [
+      { errorCode: 'InvalidCode', fieldName: 'callerCode', message },
+    ]);
   }
 
   private lockedError(lockedUntil: number, now: number): DomainError {

@@ -41,4 +41,5 @@ export interface ConfigChange {
 
 export type { Actor };
 
-export type LoginVerification = { result: 'success'; method: 'totp' | 'backup' } | { result: 'fail' };
+export type LoginVerification =
+  { result: 'success'; method: 'totp' | 'backup'; sessionId: string } | { result: 'fail' };

@@ -27,7 +27,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   ) {
     if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
     if (typeof current.message === 'string' && UNAVAILABLE_MESSAGES.test(current.message)) return true;
-    current = (current.driverError ?? current.cause ?? null);
+    current = current.driverError ?? current.cause ?? null;
   }
   return false;
 }

@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class CreateSessionRequest {
+  @ApiProperty({ description: 'The user who passed 2FA', example: 'fgklr4zxdkloknhx307x', maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  user_id!: string;
+
+  @ApiPropertyOptional({
+    description: 'Generated when absent (30 characters a-z0-9)',
+    example: 'n6l7k4uqu4ljxn6e7khv5knpbgyes4',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(PUBLIC_ID, { message: 'public_id must be 1 to 64 letters, digits, _ or -' })
+  public_id?: string;
+
+  @ApiProperty({ example: true })
+  @IsBoolean()
+  bool!: boolean;
+}
+
+export class UpdateSessionRequest {
+  @ApiProperty({ example: 'w7ficho7s9dwsjep2sjl', maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  user_id!: string;
+
+  @ApiPropertyOptional({
+    description: 'If sent, must equal the path (a session cannot be renamed)',
+    example: '9gfpc39o8felzr8nk2cwjuokg903rc',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(PUBLIC_ID, { message: 'public_id must be 1 to 64 letters, digits, _ or -' })
+  public_id?: string;
+
+  @ApiProperty({ example: true })
+  @IsBoolean()
+  bool!: boolean;
+}
+
+export class ListSessionsQuery {
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc', example: 'desc' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order: 'asc' | 'desc' = 'desc';
+
+  @ApiPropertyOptional({ enum: ['created_at'], default: 'created_at', example: 'created_at' })
+  @IsOptional()
+  @IsIn(['created_at'])
+  orderBy: 'created_at' = 'created_at';
+
+  @ApiPropertyOptional({ default: 1, minimum: 1, example: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  page = 1;
+
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100, example: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  responsePerPage = 20;
+}
+
+export class SessionResponse {
+  @ApiProperty({ example: 'g60haa51qyzcatp7g9vt' })
+  user_id!: string;
+
+  @ApiProperty({ example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba' })
+  public_id!: string;
+
+  @ApiProperty({ example: true })
+  bool!: boolean;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-24T11:00:00.000Z' })
+  expires_at!: string;
+}

@@ -1,0 +1,96 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Actor } from '../common/auth/principal';
+import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorEnvelopeDto } from '../common/http/error-envelope.dto';
+import { SessionView, TwoFactorSessionService } from '../two-factor/two-factor-session.service';
+import { CreateSessionRequest, ListSessionsQuery, SessionResponse, UpdateSessionRequest } from './dto/session.dto';
+
+function toResponse(view: SessionView): SessionResponse {
+  return {
+    user_id: view.userId,
+    public_id: view.publicId,
+    bool: view.bool,
+    created_at: new Date(view.createdAt).toISOString(),
+    expires_at: new Date(view.expiresAt).toISOString(),
+  };
+}
+
+@ApiTags('TwoFactorSession')
+@RequireScope('sessions:admin')
+@ApiNotFoundResponse({ description: 'No such live session in your tenant', type: ErrorEnvelopeDto })
+@Controller('TwoFactorSession')
+export class SessionsController {
+  constructor(private readonly sessions: TwoFactorSessionService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a session record (public_id generated when absent)' })
+  @ApiCreatedResponse({ type: SessionResponse })
+  async create(@CurrentActor() actor: Actor, @Body() body: CreateSessionRequest): Promise<SessionResponse> {
+    return toResponse(
+      await this.sessions.create(actor, { userId: body.user_id, publicId: body.public_id, bool: body.bool }),
+    );
+  }
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'List live sessions; the total is in the X-Total-Count header' })
+  @ApiOkResponse({
+    type: [SessionResponse],
+    headers: { 'X-Total-Count': { description: 'All live sessions of your tenant', schema: { type: 'integer' } } },
+  })
+  async list(
+    @CurrentActor() actor: Actor,
+    @Query() query: ListSessionsQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionResponse[]> {
+    const { items, total } = await this.sessions.list(actor, {
+      order: query.order,
+      page: query.page,
+      perPage: query.responsePerPage,
+    });
+    void reply.header('X-Total-Count', String(total));
+    return items.map(toResponse);
+  }
+
+  @Get(':public_id')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'One live session' })
+  @ApiOkResponse({ type: SessionResponse })
+  async get(@CurrentActor() actor: Actor, @Param('public_id') publicId: string): Promise<SessionResponse> {
+    return toResponse(await this.sessions.get(actor, publicId));
+  }
+
+  @Put(':public_id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Update user_id and bool' })
+  @ApiNoContentResponse({ description: 'Updated' })
+  async update(
+    @CurrentActor() actor: Actor,
+    @Param('public_id') publicId: string,
+    @Body() body: UpdateSessionRequest,
+  ): Promise<void> {
+    if (body.public_id !== undefined && body.public_id !== publicId) {
+      throw DomainError.invalidField('public_id', 'public_id in the body must equal the one in the path');
+    }
+    await this.sessions.update(actor, publicId, { userId: body.user_id, bool: body.bool });
+  }
+
+  @Delete(':public_id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a session' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(@CurrentActor() actor: Actor, @Param('public_id') publicId: string): Promise<void> {
+    await this.sessions.remove(actor, publicId);
+  }
+}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomInt } from 'node:crypto';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { Actor } from '../common/auth/principal';
+import { Clock } from '../common/clock';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { sessionConfig } from '../config/app.config';
+import { recordAudit } from './audit-log';
+import { TwoFactorSession } from './entities/two-factor-session.entity';
+import { isUniqueViolation } from './unique-violation';
+
+const PUBLIC_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const PUBLIC_ID_LENGTH = 30; // ~155 bits, the shape of seed 000's ids
+
+export interface SessionView {
+  userId: string;
+  publicId: string;
+  bool: boolean;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface SessionListQuery {
+  order: 'asc' | 'desc';
+  page: number;
+  perPage: number;
+}
+
+/** TwoFactorSession records, per tenant; an expired session reads as absent everywhere. */
+@Injectable()
+export class TwoFactorSessionService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    @Inject(sessionConfig.KEY) private readonly config: ConfigType<typeof sessionConfig>,
+  ) {}
+
+  /** The session of a successful login, inside the login's own transaction. */
+  async createInTransaction(
+    manager: EntityManager,
+    tenant: string,
+    kind: string | null,
+    userId: string,
+    now: number,
+  ): Promise<string> {
+    const session = this.newSession(tenant, kind, userId, true, now);
+    await manager.insert(TwoFactorSession, session);
+    return session.publicId;
+  }
+
+  /** Removes a user's sessions (a 2FA reset): those of their logins and those posted for their id. */
+  async removeForUserInTransaction(
+    manager: EntityManager,
+    tenant: string,
+    user: { kind: string; subjectId: string },
+  ): Promise<void> {
+    await manager.delete(TwoFactorSession, { tenant, userId: user.subjectId, kind: user.kind });
+    await manager.delete(TwoFactorSession, { tenant, userId: user.subjectId, kind: IsNull() });
+  }
+
+  async create(actor: Actor, input: { userId: string; publicId?: string; bool: boolean }): Promise<SessionView> {
+    const now = this.clock.now();
+    const session = this.newSession(actor.tenant, null, input.userId, input.bool, now, input.publicId);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.insert(TwoFactorSession, session);
+        await recordAudit(manager, now, this.auditEntry(actor, session, 'session.created'));
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError(ErrorCode.Conflict, 'A session with this public_id exists');
+      throw error;
+    }
+    return this.viewOf(session);
+  }
+
+  async get(actor: Actor, publicId: string): Promise<SessionView> {
+    return this.viewOf(await this.findLive(this.dataSource.manager, actor.tenant, publicId));
+  }
+
+  async list(actor: Actor, query: SessionListQuery): Promise<{ items: SessionView[]; total: number }> {
+    const [sessions, total] = await this.dataSource.manager.findAndCount(TwoFactorSession, {
+      where: { tenant: actor.tenant, expiresAt: MoreThan(this.clock.now()) },
+      order: { createdAt: query.order === 'asc' ? 'ASC' : 'DESC', publicId: 'ASC' },
+      skip: (query.page - 1) * query.perPage,
+      take: query.perPage,
+    });
+    return { items: sessions.map((session) => this.viewOf(session)), total };
+  }
+
+  async update(actor: Actor, publicId: string, input: { userId: string; bool: boolean }): Promise<void> {
+    const now = this.clock.now();
+    await this.dataSource.transaction(async (manager) => {
+      const session = await this.findLive(manager, actor.tenant, publicId);
+      await manager.update(
+        TwoFactorSession,
+        { tenant: actor.tenant, publicId },
+        { userId: input.userId, bool: input.bool },
+      );
+      await recordAudit(manager, now, this.auditEntry(actor, { ...session, userId: input.userId }, 'session.updated'));
+    });
+  }
+
+  async remove(actor: Actor, publicId: string): Promise<void> {
+    const now = this.clock.now();
+    await this.dataSource.transaction(async (manager) => {
+      const session = await this.findLive(manager, actor.tenant, publicId);
+      await manager.delete(TwoFactorSession, { tenant: actor.tenant, publicId });
+      await recordAudit(manager, now, this.auditEntry(actor, session, 'session.deleted'));
+    });
+  }
+
+  private newSession(
+    tenant: string,
+    kind: string | null,
+    userId: string,
+    bool: boolean,
+    now: number,
+    publicId?: string,
+  ): TwoFactorSession {
+    return {
+      tenant,
+      publicId:
+        publicId ??
+        Array.from({ length: PUBLIC_ID_LENGTH }, () => PUBLIC_ID_ALPHABET[randomInt(PUBLIC_ID_ALPHABET.length)]).join(
+          '',
+        ),
+      userId,
+      kind,
+      bool,
+      createdAt: now,
+      expiresAt: now + this.config.ttlSeconds * 1000,
+    };
+  }
+
+  private async findLive(manager: EntityManager, tenant: string, publicId: string): Promise<TwoFactorSession> {
+    const session = await manager.findOne(TwoFactorSession, {
+      where: { tenant, publicId, expiresAt: MoreThan(this.clock.now()) },
+    });
+    if (!session) throw new DomainError(ErrorCode.NotFound, 'Session not found');
+    return session;
+  }
+
+  private viewOf(session: TwoFactorSession): SessionView {
+    return {
+      userId: session.userId,
+      publicId: session.publicId,
+      bool: Boolean(session.bool),
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+    };
+  }
+
+  private auditEntry(
+    actor: Actor,
+    session: TwoFactorSession,
+    event: 'session.created' | 'session.updated' | 'session.deleted',
+  ) {
+    return {
+      tenant: actor.tenant,
+      event,
+      outcome: 'success' as const,
+      actor: actor.actorId,
+      subjectKind: session.kind,
+      subjectId: session.userId,
+      configId: null,
+      requestId: actor.requestId,
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import { Body, Controller, Header, Put } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { Principal } from '../common/auth/principal';
+import { CurrentActor, CurrentPrincipal, RequireScope } from '../common/auth/require-scope.decorator';
+import type { Actor } from '../common/auth/principal';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { ErrorEnvelopeDto } from '../common/http/error-envelope.dto';
+import { SubjectKind } from '../two-factor/entities/two-factor-config.entity';
+import { TwoFactorService } from '../two-factor/two-factor.service';
+import { GenerateKeyRequest, GenerateKeyResponse, ResetRequest, ResetResponse } from './dto/users.dto';
+
+/** The tenanted-request rule of seeds 001/004, and the caller's kind that /users/2fa/* needs. */
+function callerKindIn(principal: Principal, organisationId: string): SubjectKind {
+  if (organisationId !== principal.tenant) {
+    throw new DomainError(ErrorCode.Forbidden, 'organisationId is not your organisation', [
+      { errorCode: 'Forbidden', fieldName: 'organisationId', message: 'organisationId is not your organisation' },
+    ]);
+  }
+  if (!principal.kind) throw new DomainError(ErrorCode.Forbidden, 'The token must name your kind (partner or agent)');
+  return principal.kind;
+}
+
+@ApiTags('User self-service (Foundry)')
+@Controller('users/2fa')
+export class UsersController {
+  constructor(private readonly twoFactor: TwoFactorService) {}
+
+  @Put('generate-key')
+  @RequireScope('user')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'A new pending 2FA config for yourself (sub, kind of your token)' })
+  @ApiOkResponse({ type: GenerateKeyResponse })
+  @ApiConflictResponse({ description: 'Your 2FA is already active', type: ErrorEnvelopeDto })
+  async generateKey(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: Actor,
+    @Body() body: GenerateKeyRequest,
+  ): Promise<GenerateKeyResponse> {
+    const kind = callerKindIn(principal, body.organisationId);
+    return { twoFactorUri: await this.twoFactor.generateKeyFor(actor, { kind, subjectId: principal.sub }) };
+  }
+
+  @Put('reset')
+  @RequireScope('users:reset')
+  @ApiOperation({
+    summary: "Remove another user's 2FA (config, backup codes, sessions)",
+    description:
+      'Needs your own active 2FA: callerCode is checked like a login code (single use, lockout). A wrong code is 403 with fieldName callerCode.',
+  })
+  @ApiOkResponse({ type: ResetResponse })
+  @ApiNotFoundResponse({ description: 'The target has no 2FA config in your tenant', type: ErrorEnvelopeDto })
+  @ApiTooManyRequestsResponse({ description: 'Your own 2FA is locked', type: ErrorEnvelopeDto })
+  async reset(
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: Actor,
+    @Body() body: ResetRequest,
+  ): Promise<ResetResponse> {
+    const kind = callerKindIn(principal, body.organisationId);
+    await this.twoFactor.resetOther(actor, { kind, subjectId: principal.sub }, body.callerCode, {
+      kind: body.targetKind ?? kind,
+      subjectId: body.targetUserId,
+    });
+    return {};
+  }
+}
