@@ -67,7 +67,7 @@ function observeRequests(fastify: FastifyInstance, metrics: Metrics): void {
     // The route template, never the raw URL: ids in paths would explode the label set.
     metrics.observeRequest(
       request.method,
-      request.routeOptions.url ?? 'unmatched',
+      request.routeOptions.url?.replaceAll('::', ':') ?? 'unmatched',
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
