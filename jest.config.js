@@ -1,4 +1,5 @@
-// Two projects: unit specs beside the code, e2e specs in test/ (real app over HTTP, real databases).
+// Three projects: unit specs beside the code, e2e specs in test/ (real app over HTTP, real databases),
+// browser specs in test/ (Swagger UI driven by Debian's chromium through playwright-core).
 const transform = {
   '^.+\\.(t|j)s$': [
     '@swc/jest',
@@ -13,8 +14,9 @@ const transform = {
   ],
 };
 
-// jose 6 ships only ES modules; jest runs CommonJS, so swc transpiles it too.
-const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+// jose 6 and content-disposition 3 (required by @fastify/static, which serves Swagger UI) ship only
+// ES modules; jest runs CommonJS, so swc transpiles them too.
+const transformIgnorePatterns = ['/node_modules/(?!(jose|content-disposition)/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -35,6 +37,15 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       testTimeout: 60000,
+    },
+    {
+      displayName: 'browser',
+      testEnvironment: 'node',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/**/*.browser-spec.ts'],
+      transform,
+      transformIgnorePatterns,
+      testTimeout: 90000,
     },
   ],
 };
