@@ -1,3 +1,4 @@
+import { ErrorCode } from '../common/errors/error-code';
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -11,7 +12,7 @@ import type { FastifyReply } from 'fastify';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
 import { DomainError } from '../common/errors/domain-error';
-import { ErrorEnvelopeDto } from '../common/http/error-envelope.dto';
+import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { SessionView, TwoFactorSessionService } from '../two-factor/two-factor-session.service';
 import { CreateSessionRequest, ListSessionsQuery, SessionResponse, UpdateSessionRequest } from './dto/session.dto';
 
@@ -27,7 +28,11 @@ function toResponse(view: SessionView): SessionResponse {
 
 @ApiTags('TwoFactorSession')
 @RequireScope('sessions:admin')
-@ApiNotFoundResponse({ description: 'No such live session in your tenant', type: ErrorEnvelopeDto })
+@ApiNotFoundResponse({
+  description: 'No such live session in your tenant',
+  type: ErrorEnvelopeDto,
+  example: errorExample(ErrorCode.NotFound, 'No such live session in your tenant'),
+})
 @Controller('TwoFactorSession')
 export class SessionsController {
   constructor(private readonly sessions: TwoFactorSessionService) {}

@@ -1,6 +1,7 @@
+import { ErrorCode } from '../common/errors/error-code';
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ErrorEnvelopeDto } from '../common/http/error-envelope.dto';
+import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import {
   BackupCodeResponse,
   CreateSecretKeyRequest,
@@ -20,7 +21,11 @@ const STATELESS =
   'Stateless: the service keeps nothing, so it cannot refuse a replayed code. For logins use the per-user `2fa:verify` routes, which do.';
 
 @ApiTags('Core 2FA toolkit (stateless)')
-@ApiBadRequestResponse({ description: 'A malformed field, named in `errors[].fieldName`', type: ErrorEnvelopeDto })
+@ApiBadRequestResponse({
+  description: 'A malformed field, named in `errors[].fieldName`',
+  type: ErrorEnvelopeDto,
+  example: errorExample(ErrorCode.ValidationError, 'A malformed field, named in `errors[].fieldName`', 'code'),
+})
 @Controller()
 export class ToolkitController {
   constructor(private readonly toolkit: ToolkitService) {}

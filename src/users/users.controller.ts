@@ -12,7 +12,7 @@ import { CurrentActor, CurrentPrincipal, RequireScope } from '../common/auth/req
 import type { Actor } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
-import { ErrorEnvelopeDto } from '../common/http/error-envelope.dto';
+import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { SubjectKind } from '../two-factor/entities/two-factor-config.entity';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { GenerateKeyRequest, GenerateKeyResponse, ResetRequest, ResetResponse } from './dto/users.dto';
@@ -38,7 +38,11 @@ export class UsersController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'A new pending 2FA config for yourself (sub, kind of your token)' })
   @ApiOkResponse({ type: GenerateKeyResponse })
-  @ApiConflictResponse({ description: 'Your 2FA is already active', type: ErrorEnvelopeDto })
+  @ApiConflictResponse({
+    description: 'Your 2FA is already active',
+    type: ErrorEnvelopeDto,
+    example: errorExample(ErrorCode.Conflict, 'Your 2FA is already active'),
+  })
   async generateKey(
     @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: Actor,
@@ -56,8 +60,16 @@ export class UsersController {
       'Needs your own active 2FA: callerCode is checked like a login code (single use, lockout). A wrong code is 403 with fieldName callerCode.',
   })
   @ApiOkResponse({ type: ResetResponse })
-  @ApiNotFoundResponse({ description: 'The target has no 2FA config in your tenant', type: ErrorEnvelopeDto })
-  @ApiTooManyRequestsResponse({ description: 'Your own 2FA is locked', type: ErrorEnvelopeDto })
+  @ApiNotFoundResponse({
+    description: 'The target has no 2FA config in your tenant',
+    type: ErrorEnvelopeDto,
+    example: errorExample(ErrorCode.NotFound, 'The target has no 2FA config in your tenant'),
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'Your own 2FA is locked',
+    type: ErrorEnvelopeDto,
+    example: errorExample(ErrorCode.TooManyAttempts, 'Your own 2FA is locked'),
+  })
   async reset(
     @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: Actor,

@@ -1,6 +1,7 @@
+import { ErrorCode } from '../errors/error-code';
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorEnvelopeDto } from '../http/error-envelope.dto';
+import { ErrorEnvelopeDto, errorExample } from '../http/error-envelope.dto';
 import { Actor, Principal, Scope } from './principal';
 import { AuthenticatedRequest, REQUIRED_SCOPE, ScopeGuard } from './scope.guard';
 
@@ -10,7 +11,11 @@ export function RequireScope(scope: Scope): ClassDecorator & MethodDecorator {
     SetMetadata(REQUIRED_SCOPE, scope),
     UseGuards(ScopeGuard),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired token', type: ErrorEnvelopeDto }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, invalid or expired token',
+      type: ErrorEnvelopeDto,
+      example: errorExample(ErrorCode.Unauthorized, 'Missing, invalid or expired token'),
+    }),
     ApiForbiddenResponse({ description: `The token lacks the scope ${scope}`, type: ErrorEnvelopeDto }),
   );
 }

@@ -28,3 +28,9 @@ export class ErrorEnvelopeDto {
   @ApiProperty({ type: ResponseStatusDto })
   responseStatus!: ResponseStatusDto;
 }
+
+/** An example envelope for one documented error response, so each status shows its own errorCode. */
+export function errorExample(errorCode: ErrorCode, message: string, fieldName?: string): ErrorEnvelopeDto {
+  const errors = fieldName ? [{ errorCode: 'Invalid', fieldName, message }] : [];
+  return { responseStatus: { errorCode, message, errors } };
+}

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../common/errors/error-code';
 import {
   Body,
   Controller,
@@ -28,7 +29,7 @@ import { Actor } from '../../common/auth/principal';
 import { CurrentActor, RequireScope } from '../../common/auth/require-scope.decorator';
 import { DomainError } from '../../common/errors/domain-error';
 import { defineDto } from '../../common/http/define-dto';
-import { ErrorEnvelopeDto } from '../../common/http/error-envelope.dto';
+import { ErrorEnvelopeDto, errorExample } from '../../common/http/error-envelope.dto';
 import { TwoFactorService } from '../two-factor.service';
 import { configDtos } from './config-dto.factory';
 import { toConfigResponse } from './config-response.mapper';
@@ -49,7 +50,11 @@ export function configAdminController(spec: SubjectKindSpec): Type {
 
   @ApiTags(`${spec.label} 2FA configs (admin)`)
   @RequireScope(spec.adminScope)
-  @ApiNotFoundResponse({ description: 'No such config in your tenant', type: ErrorEnvelopeDto })
+  @ApiNotFoundResponse({
+    description: 'No such config in your tenant',
+    type: ErrorEnvelopeDto,
+    example: errorExample(ErrorCode.NotFound, 'No such config in your tenant'),
+  })
   @Controller(spec.adminPrefixes)
   class ConfigAdminController {
     constructor(readonly twoFactor: TwoFactorService) {}
@@ -57,10 +62,16 @@ export function configAdminController(spec: SubjectKindSpec): Type {
     @Post()
     @HttpCode(200)
     @Header('Cache-Control', 'no-store')
-    @ApiOperation({ summary: `Enrol a ${spec.label}: a pending config with its secret and QR image` })
+    @ApiOperation({
+      summary: `Enrol ${spec.kind === 'agent' ? 'an' : 'a'} ${spec.label}: a pending config with its secret and QR image`,
+    })
     @ApiBody({ type: dto.create })
     @ApiOkResponse({ type: dto.config })
-    @ApiConflictResponse({ description: 'The user already has a config', type: ErrorEnvelopeDto })
+    @ApiConflictResponse({
+      description: 'The user already has a config',
+      type: ErrorEnvelopeDto,
+      example: errorExample(ErrorCode.Conflict, 'The user already has a config'),
+    })
     async create(@CurrentActor() actor: Actor, @Body() body: JsonBody): Promise<Record<string, unknown>> {
       const ids = [spec.idField, ...spec.idAliases].map((field) => body[field]).filter((id) => id !== undefined);
       if (new Set(ids).size > 1)
@@ -163,7 +174,7 @@ export function loginController(spec: SubjectKindSpec): Type {
     @Post(spec.loginPaths)
     @HttpCode(200)
     @ApiOperation({
-      summary: `Verify a ${spec.label}'s TOTP or backup code at login`,
+      summary: `Verify ${spec.kind === 'agent' ? 'an' : 'a'} ${spec.label}'s TOTP or backup code at login`,
       description:
         'Unknown user, wrong, replayed and older-step codes all answer `{"result":"fail"}`. A code is accepted once. ' +
         'After too many consecutive failures the user is locked: 429 with Retry-After, even for a correct code. ' +
@@ -171,7 +182,11 @@ export function loginController(spec: SubjectKindSpec): Type {
     })
     @ApiBody({ type: dto.login })
     @ApiOkResponse({ type: LoginResponse })
-    @ApiTooManyRequestsResponse({ description: 'Locked after too many failures', type: ErrorEnvelopeDto })
+    @ApiTooManyRequestsResponse({
+      description: 'Locked after too many failures',
+      type: ErrorEnvelopeDto,
+      example: errorExample(ErrorCode.TooManyAttempts, 'Locked after too many failures'),
+    })
     verify(@CurrentActor() actor: Actor, @Body() body: JsonBody): Promise<unknown> {
       return this.twoFactor.verifyLogin(
         actor,

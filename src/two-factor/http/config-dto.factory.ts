@@ -21,11 +21,13 @@ const TWO_FACTOR_STATUSES = ['pending', 'active', 'disabled'] as const;
 /** User ids: 1..128 printable characters, no control characters. */
 const SUBJECT_ID = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
 
+const exampleIdOf = (spec: SubjectKindSpec): string => (spec.kind === 'partner' ? 'pu-10042' : 'agent-007');
+
 function subjectIdField(spec: SubjectKindSpec, required: boolean): PropertyDecorator[] {
   const doc = {
     type: String,
     description: `${spec.label} id`,
-    example: spec.kind === 'partner' ? 'pu-10042' : 'agent-007',
+    example: exampleIdOf(spec),
     maxLength: 128,
   };
   return [
@@ -158,7 +160,7 @@ function configResponseDto(spec: SubjectKindSpec): Type {
   if (existing) return existing;
   const created = defineDto(`${spec.label}Config`, {
     id: [ApiProperty({ type: String, format: 'uuid', example: '3f1c9a6e-2b7d-4f7e-9a51-0c2f1d4b8e21' })],
-    [spec.idField]: [ApiProperty({ type: String, example: spec.kind === 'partner' ? 'pu-10042' : 'agent-007' })],
+    [spec.idField]: [ApiProperty({ type: String, example: exampleIdOf(spec) })],
     status: [ApiProperty({ type: String, enum: TWO_FACTOR_STATUSES, example: 'pending' })],
     createdAt: [ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T10:00:00.000Z' })],
     activatedAt: [ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })],
@@ -190,8 +192,7 @@ function configResponseDto(spec: SubjectKindSpec): Type {
       ApiPropertyOptional({
         type: String,
         description: 'Only while pending',
-        example:
-          'otpauth://totp/twofa:pu-10042?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa&algorithm=SHA1&digits=6&period=30',
+        example: `otpauth://totp/twofa:${exampleIdOf(spec)}?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa&algorithm=SHA1&digits=6&period=30`,
       }),
     ],
   });
