@@ -1,4 +1,5 @@
-import { plainToInstance, Transform, Type } from 'class-transformer';
+import 'reflect-metadata';
+import { plainToInstance, Type } from 'class-transformer';
 import {
   IsBase64,
   IsIn,
@@ -18,9 +19,6 @@ import type { TotpAlgorithm, TotpDigits, TotpPeriod, TotpWindow } from '../two-f
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** An empty variable (`FOO=`) means "not set", as a person editing .env expects. */
-const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
 
 /**
  * Every setting the service reads, with its default, validated once at start-up. This class is the
@@ -44,8 +42,6 @@ export class Environment {
   @IsString()
   @MinLength(1)
   DATA_DIR = './data';
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
     message: 'DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:3306/db',
@@ -58,48 +54,35 @@ export class Environment {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
-  /** Connect and acquire timeout; a database that does not answer in time is a 503, never a hang. */
+  /** MySQL connect timeout / SQLite busy timeout; a database that does not answer in time is a 503, never a hang. */
   @Type(() => Number)
   @IsInt()
   @Min(100)
   @Max(60000)
   DATABASE_TIMEOUT_MS = 5000;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
   AUTH_JWT_SECRET?: string;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
     message: 'AUTH_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
   })
   AUTH_JWT_PUBLIC_KEY?: string;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   AUTH_JWKS_URL?: string;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   AUTH_JWT_ISSUER?: string;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   AUTH_JWT_AUDIENCE?: string;
-
-  @Transform(emptyToUndefined)
   @IsOptional()
   @IsBase64()
   TWOFA_ENCRYPTION_KEY?: string;
 
   /** Comma-separated base64 keys; the first encrypts, all decrypt (rotation). */
-  @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/=]+(,[A-Za-z0-9+/=]+)*$/, {
     message: 'TWOFA_ENCRYPTION_KEYS must be comma-separated base64 keys',
@@ -169,7 +152,9 @@ export class InvalidEnvironmentError extends Error {
 
 /** Validates raw variables; throws one error naming every bad setting. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  // An empty variable (`FOO=`) means "not set", as a person editing .env expects.
+  const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Environment, given, { exposeDefaultValues: true });
   const problems = validateSync(env, { whitelist: false, forbidUnknownValues: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message}`),
   );

@@ -1,0 +1,61 @@
+import { InvalidEnvironmentError, validateEnvironment } from './environment';
+
+function problemsOf(raw: Record<string, string>): string[] {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    if (error instanceof InvalidEnvironmentError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe(validateEnvironment.name, () => {
+  it('gives the documented defaults when nothing is set', () => {
+    const env = validateEnvironment({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      TOTP_ALGORITHM: 'SHA1',
+      TOTP_DIGITS: 6,
+      TOTP_PERIOD: 30,
+      TOTP_WINDOW: 1,
+      LOCKOUT_MAX_FAILURES: 5,
+      LOCKOUT_SECONDS: 900,
+      PUBLIC_RATE_LIMIT: 120,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('parses numbers from strings, so a string window can never widen the TOTP window', () => {
+    expect(validateEnvironment({ TOTP_WINDOW: '0', TOTP_DIGITS: '8' })).toMatchObject({ TOTP_WINDOW: 0, TOTP_DIGITS: 8 });
+    expect(problemsOf({ TOTP_WINDOW: '10' })).toEqual([expect.stringMatching(/^TOTP_WINDOW: /)]);
+    expect(problemsOf({ TOTP_WINDOW: '1 ' })).toEqual([expect.stringMatching(/^TOTP_WINDOW: /)]);
+  });
+
+  it('names every bad setting at once', () => {
+    const problems = problemsOf({ PORT: 'abc', TOTP_ALGORITHM: 'md5', DATABASE_URL: 'postgres://x', AUTH_JWT_SECRET: 'short' });
+    for (const setting of ['PORT', 'TOTP_ALGORITHM', 'DATABASE_URL', 'AUTH_JWT_SECRET']) {
+      expect(problems.some((problem) => problem.startsWith(`${setting}: `))).toBe(true);
+    }
+  });
+
+  it('treats an empty variable as not set', () => {
+    expect(validateEnvironment({ PORT: '', DATABASE_URL: '', TOTP_ISSUER: '' })).toMatchObject({ PORT: 3000, TOTP_ISSUER: 'twofa' });
+  });
+
+  it('refuses production without explicit keys', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^TWOFA_ENCRYPTION_KEY: required when NODE_ENV=production/),
+      expect.stringMatching(/^AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required/),
+    ]);
+    expect(
+      problemsOf({ NODE_ENV: 'production', TWOFA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), AUTH_JWT_SECRET: 'x'.repeat(32) }),
+    ).toEqual([]);
+  });
+
+  it('refuses an issuer with a colon (it would break the otpauth label)', () => {
+    expect(problemsOf({ TOTP_ISSUER: 'ACME:Co' })).toEqual([expect.stringMatching(/^TOTP_ISSUER: /)]);
+  });
+});
