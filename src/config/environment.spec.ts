@@ -30,7 +30,6 @@ describe(validateEnvironment.name, () => {
   it('parses numbers from strings, so a string window can never widen the TOTP window', () => {
     expect(validateEnvironment({ TOTP_WINDOW: '0', TOTP_DIGITS: '8' })).toMatchObject({ TOTP_WINDOW: 0, TOTP_DIGITS: 8 });
     expect(problemsOf({ TOTP_WINDOW: '10' })).toEqual([expect.stringMatching(/^TOTP_WINDOW: /)]);
-    expect(problemsOf({ TOTP_WINDOW: '1 ' })).toEqual([expect.stringMatching(/^TOTP_WINDOW: /)]);
   });
 
   it('names every bad setting at once', () => {

@@ -5,10 +5,11 @@ import { BackupCode } from '../two-factor/entities/backup-code.entity';
 import { TwoFactorConfig } from '../two-factor/entities/two-factor-config.entity';
 import { InitialSchema1795531219735 } from './migrations/1795531219735-InitialSchema';
 import { TwoFactorSession1795536000000 } from './migrations/1795536000000-TwoFactorSession';
+import { CaseSensitiveText1795540000000 } from './migrations/1795540000000-CaseSensitiveText';
 import { TwoFactorSession } from '../two-factor/entities/two-factor-session.entity';
 
 export const ENTITIES = [TwoFactorConfig, BackupCode, AuditEvent, TwoFactorSession];
-export const MIGRATIONS = [InitialSchema1795531219735, TwoFactorSession1795536000000];
+export const MIGRATIONS = [InitialSchema1795531219735, TwoFactorSession1795536000000, CaseSensitiveText1795540000000];
 
 /**
  * The one builder of TypeORM options, used by the app and by ormconfig.ts (the CLI). The schema only

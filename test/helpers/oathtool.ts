@@ -6,14 +6,26 @@ export interface OathtoolOptions {
   period?: 30 | 60;
   /** Unix time in seconds; default now. */
   at?: number;
+  /** The secret is hexadecimal (oathtool's own key format) rather than base32. */
+  hex?: boolean;
 }
 
 /** A TOTP code from oathtool (OATH Toolkit), an implementation independent of ours. */
-export function oathtoolTotp(base32Secret: string, options: OathtoolOptions = {}): string {
-  const { algorithm = 'SHA1', digits = 6, period = 30, at = Math.floor(Date.now() / 1000) } = options;
+export function oathtoolTotp(secret: string, options: OathtoolOptions = {}): string {
+  const { algorithm = 'SHA1', digits = 6, period = 30, at = Math.floor(Date.now() / 1000), hex = false } = options;
   return execFileSync(
     'oathtool',
-    [`--totp=${algorithm.toLowerCase()}`, '-b', '-d', String(digits), '-s', `${period}s`, '--now', `@${at}`, base32Secret],
+    [
+      `--totp=${algorithm.toLowerCase()}`,
+      ...(hex ? [] : ['-b']),
+      '-d',
+      String(digits),
+      '-s',
+      `${period}s`,
+      '--now',
+      `@${at}`,
+      secret,
+    ],
     { encoding: 'utf8' },
   ).trim();
 }
