@@ -1,0 +1,407 @@
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
+import { rawDataSource, RunningApp, startApp, TEST_JWT_SECRET, TestDatabase, testDatabases } from './helpers/test-app';
+
+/** Every setting these suites depend on, so one suite's settings never leak into the next app. */
+const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
+const SESSION_FIELDS = ['bool', 'created_at', 'expires_at', 'public_id', 'user_id'];
+
+interface Claims {
+  tenant: string;
+  sub: string;
+  scope?: string;
+  kind?: 'agent' | 'partner';
+}
+
+async function mintToken({ tenant, sub, scope, kind }: Claims): Promise<string> {
+  return new SignJWT({ tenant, scope, kind })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits out a step boundary so a code generated now stays valid for the request that uses it. */
+async function awaitFreshStep(): Promise<void> {
+  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
+}
+
+/** A 6-digit code that matches none of the steps the server accepts around now. */
+function wrongCode(secret: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const valid = new Set([-60, -30, 0, 30, 60].map((offset) => oathtoolTotp(secret, { at: now + offset })));
+  for (let n = 123456; ; n = (n + 111111) % 1000000) {
+    const code = String(n).padStart(6, '0');
+    if (!valid.has(code)) return code;
+  }
+}
+
+describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestDatabase) => {
+  let databaseUrl: string;
+  let running: RunningApp;
+  let admin: string;
+  let adminB: string;
+
+  const http = () => request(running.url);
+  const create = (token: string, body: Record<string, unknown>) =>
+    http().post('/TwoFactorSession/').set('Authorization', `Bearer ${token}`).send(body);
+  const get = (token: string, publicId: string) =>
+    http().get(`/TwoFactorSession/${publicId}`).set('Authorization', `Bearer ${token}`);
+  const list = (token: string, query: Record<string, string | number>) =>
+    http().get('/TwoFactorSession/').query(query).set('Authorization', `Bearer ${token}`);
+
+  beforeAll(async () => {
+    databaseUrl = await database.create();
+    running = await startApp(databaseUrl, BASE_SETTINGS);
+    admin = await mintToken({ tenant: 'acme', sub: 'session-admin', scope: 'sessions:admin' });
+    adminB = await mintToken({ tenant: 'globex', sub: 'session-admin', scope: 'sessions:admin' });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    if (databaseUrl) await database.drop(databaseUrl);
+  });
+
+  describe('create', () => {
+    it('POST /TwoFactorSession/ answers 201 with exactly the record fields and a generated 30-char public_id', async () => {
+      const before = Date.now();
+      const res = await create(admin, { user_id: 'fgklr4zxdkloknhx307x', bool: true }).expect(201);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(Object.keys(res.body).sort()).toEqual(SESSION_FIELDS);
+      expect(res.body.user_id).toBe('fgklr4zxdkloknhx307x');
+      expect(res.body.bool).toBe(true);
+      expect(res.body.public_id).toMatch(/^[a-z0-9]{30}$/);
+      const createdAt = Date.parse(res.body.created_at);
+      expect(new Date(createdAt).toISOString()).toBe(res.body.created_at);
+      expect(createdAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(createdAt).toBeLessThanOrEqual(Date.now() + 1000);
+      expect(Date.parse(res.body.expires_at) - createdAt).toBe(3600 * 1000);
+
+      const other = await create(admin, { user_id: 'fgklr4zxdkloknhx307x', bool: true }).expect(201);
+      expect(other.body.public_id).not.toBe(res.body.public_id);
+    });
+
+    it('keeps a given public_id; the same public_id again is 409', async () => {
+      const res = await create(admin, { user_id: 'u-1', public_id: 'n6l7k4uqu4ljxn6e7khv5knpbgyes4', bool: false });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ user_id: 'u-1', public_id: 'n6l7k4uqu4ljxn6e7khv5knpbgyes4', bool: false });
+
+      const again = await create(admin, { user_id: 'u-2', public_id: 'n6l7k4uqu4ljxn6e7khv5knpbgyes4', bool: true });
+      expect(again.status).toBe(409);
+      expect(again.body.responseStatus.errorCode).toBe('Conflict');
+      // The first record is untouched.
+      const stored = await get(admin, 'n6l7k4uqu4ljxn6e7khv5knpbgyes4').expect(200);
+      expect(stored.body).toMatchObject({ user_id: 'u-1', bool: false });
+    });
+
+    it('rejects an unknown field (400), and does not store the record', async () => {
+      const res = await create(admin, { user_id: 'u-unknown', public_id: 'unknownfield1', bool: true, admin: true });
+      expect(res.status).toBe(400);
+      expect(res.body.responseStatus.errorCode).toBe('ValidationError');
+      expect(res.body.responseStatus.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ fieldName: 'admin' })]),
+      );
+      await get(admin, 'unknownfield1').expect(404);
+    });
+
+    it('rejects bool sent as the string "true" (400, fieldName bool)', async () => {
+      const res = await create(admin, { user_id: 'u-3', bool: 'true' });
+      expect(res.status).toBe(400);
+      expect(res.body.responseStatus.errorCode).toBe('ValidationError');
+      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toEqual(['bool']);
+    });
+
+    it('rejects a missing user_id (400, fieldName user_id)', async () => {
+      const res = await create(admin, { bool: true });
+      expect(res.status).toBe(400);
+      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toContain('user_id');
+    });
+  });
+
+  describe('read', () => {
+    it('GET /TwoFactorSession/:public_id answers the record as created', async () => {
+      const created = await create(admin, { user_id: 'reader', bool: true }).expect(201);
+      const res = await get(admin, created.body.public_id).expect(200);
+      expect(res.body).toEqual(created.body);
+    });
+
+    it('an unknown public_id is a 404 in the error envelope', async () => {
+      const res = await get(admin, 'doesnotexist0000000000000000000').expect(404);
+      expect(res.body).toEqual({
+        responseStatus: { errorCode: 'NotFound', message: expect.any(String), errors: [] },
+      });
+    });
+  });
+
+  describe('list', () => {
+    let token: string;
+    const ids: string[] = [];
+
+    beforeAll(async () => {
+      token = await mintToken({ tenant: 'list-tenant', sub: 'lister', scope: 'sessions:admin' });
+      for (let i = 0; i < 5; i += 1) {
+        const res = await create(token, { user_id: `list-user-${i}`, bool: i % 2 === 0 }).expect(201);
+        ids.push(res.body.public_id);
+        await sleep(5); // distinct created_at
+      }
+    });
+
+    it('answers a page as a JSON array, oldest first with order=asc, and the total in X-Total-Count', async () => {
+      const res = await list(token, { order: 'asc', orderBy: 'created_at', page: 1, responsePerPage: 2 }).expect(200);
+      expect(Array.isArray(res.body)).toBe(true);
+      expect(res.body.map((s: { public_id: string }) => s.public_id)).toEqual(ids.slice(0, 2));
+      expect(res.headers['x-total-count']).toBe('5');
+      for (const session of res.body) expect(Object.keys(session).sort()).toEqual(SESSION_FIELDS);
+      expect(res.body[0]).toMatchObject({ user_id: 'list-user-0', bool: true });
+    });
+
+    it('order=desc reverses the order', async () => {
+      const res = await list(token, { order: 'desc', orderBy: 'created_at', page: 1, responsePerPage: 2 }).expect(200);
+      expect(res.body.map((s: { public_id: string }) => s.public_id)).toEqual([ids[4], ids[3]]);
+      expect(res.headers['x-total-count']).toBe('5');
+    });
+
+    it('page 2 and the last, partial page', async () => {
+      const page2 = await list(token, { order: 'asc', orderBy: 'created_at', page: 2, responsePerPage: 2 });
+      expect(page2.status).toBe(200);
+      expect(page2.body.map((s: { public_id: string }) => s.public_id)).toEqual(ids.slice(2, 4));
+      const page3 = await list(token, { order: 'asc', orderBy: 'created_at', page: 3, responsePerPage: 2 });
+      expect(page3.body.map((s: { public_id: string }) => s.public_id)).toEqual([ids[4]]);
+      const beyond = await list(token, { order: 'asc', page: 4, responsePerPage: 2 }).expect(200);
+      expect(beyond.body).toEqual([]);
+      expect(beyond.headers['x-total-count']).toBe('5');
+    });
+
+    it.each([
+      ['order', { order: 'sideways' }],
+      ['orderBy', { orderBy: 'user_id' }],
+      ['responsePerPage', { responsePerPage: 0 }],
+      ['responsePerPage', { responsePerPage: 'many' }],
+      ['page', { page: 0 }],
+    ])('a bad %s is a 400 naming it', async (field, query) => {
+      const res = await list(token, query);
+      expect(res.status).toBe(400);
+      expect(res.body.responseStatus.errorCode).toBe('ValidationError');
+      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toContain(field);
+    });
+  });
+
+  describe('update and delete', () => {
+    it('PUT answers 204 and GET shows the change', async () => {
+      const created = await create(admin, { user_id: 'before', bool: true }).expect(201);
+      const id = created.body.public_id as string;
+      const res = await http()
+        .put(`/TwoFactorSession/${id}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ user_id: 'after', bool: false });
+      expect(res.status).toBe(204);
+      expect(res.text).toBe('');
+      const after = await get(admin, id).expect(200);
+      expect(after.body).toEqual({ ...created.body, user_id: 'after', bool: false });
+    });
+
+    it('PUT with the same public_id in the body is accepted; a different one is a 400 and changes nothing', async () => {
+      const created = await create(admin, { user_id: 'keep', bool: true }).expect(201);
+      const id = created.body.public_id as string;
+      await http()
+        .put(`/TwoFactorSession/${id}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ user_id: 'keep2', public_id: id, bool: true })
+        .expect(204);
+      const res = await http()
+        .put(`/TwoFactorSession/${id}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ user_id: 'renamed', public_id: 'someotherid', bool: false });
+      expect(res.status).toBe(400);
+      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toEqual(['public_id']);
+      await get(admin, 'someotherid').expect(404);
+      expect((await get(admin, id).expect(200)).body).toMatchObject({ user_id: 'keep2', bool: true });
+    });
+
+    it('PUT of an unknown session is a 404', async () => {
+      const res = await http()
+        .put('/TwoFactorSession/nosuchsession')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ user_id: 'x', bool: true });
+      expect(res.status).toBe(404);
+      expect(res.body.responseStatus.errorCode).toBe('NotFound');
+      await get(admin, 'nosuchsession').expect(404);
+    });
+
+    it('DELETE answers 204, then the session is gone (GET 404, DELETE again 404)', async () => {
+      const created = await create(admin, { user_id: 'doomed', bool: true }).expect(201);
+      const id = created.body.public_id as string;
+      const res = await http().delete(`/TwoFactorSession/${id}`).set('Authorization', `Bearer ${admin}`);
+      expect(res.status).toBe(204);
+      expect(res.text).toBe('');
+      await get(admin, id).expect(404);
+      await http().delete(`/TwoFactorSession/${id}`).set('Authorization', `Bearer ${admin}`).expect(404);
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it("another tenant's session does not exist for the caller, and the same public_id can exist in both", async () => {
+      const tokenA = await mintToken({ tenant: 'iso-a', sub: 'a-admin', scope: 'sessions:admin' });
+      const tokenB = await mintToken({ tenant: 'iso-b', sub: 'b-admin', scope: 'sessions:admin' });
+      const a = await create(tokenA, { user_id: 'user-of-a', public_id: 'shared-id', bool: true }).expect(201);
+
+      await get(tokenB, 'shared-id').expect(404);
+      await http()
+        .put('/TwoFactorSession/shared-id')
+        .set('Authorization', `Bearer ${tokenB}`)
+        .send({ user_id: 'hijack', bool: false })
+        .expect(404);
+      await http().delete('/TwoFactorSession/shared-id').set('Authorization', `Bearer ${tokenB}`).expect(404);
+      const listB = await list(tokenB, {}).expect(200);
+      expect(listB.body).toEqual([]);
+      expect(listB.headers['x-total-count']).toBe('0');
+
+      const b = await create(tokenB, { user_id: 'user-of-b', public_id: 'shared-id', bool: false }).expect(201);
+      expect(b.body).toMatchObject({ user_id: 'user-of-b', public_id: 'shared-id', bool: false });
+      expect((await get(tokenA, 'shared-id').expect(200)).body).toEqual(a.body);
+      expect((await get(tokenB, 'shared-id').expect(200)).body).toEqual(b.body);
+
+      const listA = await list(tokenA, {}).expect(200);
+      expect(listA.headers['x-total-count']).toBe('1');
+      expect(listA.body.map((s: { user_id: string }) => s.user_id)).toEqual(['user-of-a']);
+    });
+
+    it('tenants and public_ids that differ only in letter case are distinct (on every database)', async () => {
+      const lower = await mintToken({ tenant: 'casetenant', sub: 'admin', scope: 'sessions:admin' });
+      const upper = await mintToken({ tenant: 'CaseTenant', sub: 'admin', scope: 'sessions:admin' });
+      await create(lower, { user_id: 'lower-user', public_id: 'caseid', bool: true }).expect(201);
+
+      await get(upper, 'caseid').expect(404);
+      const upperList = await list(upper, {}).expect(200);
+      expect(upperList.headers['x-total-count']).toBe('0');
+      await create(upper, { user_id: 'upper-user', public_id: 'caseid', bool: false }).expect(201);
+
+      await get(lower, 'CASEID').expect(404);
+      await create(lower, { user_id: 'other-user', public_id: 'CASEID', bool: true }).expect(201);
+      expect((await get(lower, 'caseid').expect(200)).body.user_id).toBe('lower-user');
+      expect((await get(lower, 'CASEID').expect(200)).body.user_id).toBe('other-user');
+      expect((await get(upper, 'caseid').expect(200)).body.user_id).toBe('upper-user');
+    });
+
+    it('the default tenant does not see the other tenants in its list', async () => {
+      const res = await list(adminB, { responsePerPage: 100 }).expect(200);
+      expect(res.body).toEqual([]);
+      expect(res.headers['x-total-count']).toBe('0');
+    });
+  });
+
+  describe('sessions from login verification', () => {
+    let agentAdmin: string;
+    let agentLogin: string;
+    let secret: string;
+
+    beforeAll(async () => {
+      agentAdmin = await mintToken({ tenant: 'acme', sub: 'agent-admin', scope: 'agent:admin' });
+      agentLogin = await mintToken({ tenant: 'acme', sub: 'login-service', scope: 'agent:login' });
+      const enrol = await http()
+        .post('/globalapi/2faConfig')
+        .set('Authorization', `Bearer ${agentAdmin}`)
+        .send({ agentid: 'agent-007' })
+        .expect(200);
+      secret = enrol.body.secretKey;
+    });
+
+    it('a failed verification returns no sessionId', async () => {
+      const res = await http()
+        .post('/loginapi/2fa:verify')
+        .set('Authorization', `Bearer ${agentLogin}`)
+        .send({ agentid: 'agent-007', code: wrongCode(secret) })
+        .expect(200);
+      expect(res.body).toEqual({ result: 'fail' });
+    });
+
+    it('a successful verification returns the sessionId of a session with user_id = agentid and bool true', async () => {
+      const before = await list(admin, { responsePerPage: 100 }).expect(200);
+      await awaitFreshStep();
+      const res = await http()
+        .post('/loginapi/2fa:verify')
+        .set('Authorization', `Bearer ${agentLogin}`)
+        .send({ agentid: 'agent-007', code: oathtoolTotp(secret) })
+        .expect(200);
+      expect(res.body).toEqual({
+        result: 'success',
+        method: 'totp',
+        sessionId: expect.stringMatching(/^[a-z0-9]{30}$/),
+      });
+
+      const session = await get(admin, res.body.sessionId).expect(200);
+      expect(session.body).toMatchObject({ user_id: 'agent-007', public_id: res.body.sessionId, bool: true });
+      expect(Date.parse(session.body.expires_at) - Date.parse(session.body.created_at)).toBe(3600 * 1000);
+      const after = await list(admin, { responsePerPage: 100 }).expect(200);
+      expect(Number(after.headers['x-total-count'])).toBe(Number(before.headers['x-total-count']) + 1);
+      // The session belongs to the login's tenant only.
+      await get(adminB, res.body.sessionId).expect(404);
+    });
+  });
+
+  describe('auth', () => {
+    it('no token is 401', async () => {
+      const res = await http().get('/TwoFactorSession/').expect(401);
+      expect(res.body.responseStatus.errorCode).toBe('Unauthorized');
+      await http().post('/TwoFactorSession/').send({ user_id: 'x', bool: true }).expect(401);
+    });
+
+    it('a token without sessions:admin is 403, and nothing is created', async () => {
+      const token = await mintToken({ tenant: 'acme', sub: 'someone', scope: 'agent:admin agent:login' });
+      const res = await create(token, { user_id: 'x', public_id: 'forbidden-create', bool: true });
+      expect(res.status).toBe(403);
+      expect(res.body.responseStatus.errorCode).toBe('Forbidden');
+      await http().get('/TwoFactorSession/').set('Authorization', `Bearer ${token}`).expect(403);
+      await get(admin, 'forbidden-create').expect(404);
+    });
+  });
+});
+
+describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: TestDatabase) => {
+  let databaseUrl: string;
+  let running: RunningApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    databaseUrl = await database.create();
+    running = await startApp(databaseUrl, { ...BASE_SETTINGS, SESSION_TTL_SECONDS: '60' });
+    admin = await mintToken({ tenant: 'acme', sub: 'session-admin', scope: 'sessions:admin' });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    if (databaseUrl) await database.drop(databaseUrl);
+  });
+
+  it('sessions live SESSION_TTL_SECONDS; an expired one is gone from GET, PUT, DELETE and the list', async () => {
+    const http = () => request(running.url);
+    const auth = `Bearer ${admin}`;
+    const keep = await http().post('/TwoFactorSession/').set('Authorization', auth).send({ user_id: 'k', bool: true });
+    const old = await http().post('/TwoFactorSession/').set('Authorization', auth).send({ user_id: 'o', bool: true });
+    expect(old.status).toBe(201);
+    expect(Date.parse(old.body.expires_at) - Date.parse(old.body.created_at)).toBe(60 * 1000);
+    const before = await http().get('/TwoFactorSession/').set('Authorization', auth).expect(200);
+    expect(before.headers['x-total-count']).toBe('2');
+
+    await rawDataSource(running).query('UPDATE two_factor_session SET expires_at = ? WHERE public_id = ?', [
+      Date.now() - 1000,
+      old.body.public_id,
+    ]);
+
+    await http().get(`/TwoFactorSession/${old.body.public_id}`).set('Authorization', auth).expect(404);
+    await http()
+      .put(`/TwoFactorSession/${old.body.public_id}`)
+      .set('Authorization', auth)
+      .send({ user_id: 'o', bool: true })
+      .expect(404);
+    await http().delete(`/TwoFactorSession/${old.body.public_id}`).set('Authorization', auth).expect(404);
+    const after = await http().get('/TwoFactorSession/').set('Authorization', auth).expect(200);
+    expect(after.headers['x-total-count']).toBe('1');
+    expect(after.body.map((s: { public_id: string }) => s.public_id)).toEqual([keep.body.public_id]);
+    await http().get(`/TwoFactorSession/${keep.body.public_id}`).set('Authorization', auth).expect(200);
+  });
+});
