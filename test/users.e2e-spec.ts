@@ -257,6 +257,18 @@ describe.each(testDatabases())('PUT /users/2fa/generate-key on $name', (database
     expect(await api.findConfig('acme', 'agent', 'pu-gk-1')).toEqual([]);
   });
 
+  it('a config an administrator disabled stays disabled: generate-key is 403 and changes nothing', async () => {
+    const { id, secret, path, scope } = await api.enrol('acme', 'agent', 'agent-gk-disabled');
+    const adminToken = await mintToken({ tenant: 'acme', sub: 'admin', scope });
+    await api.http().put(`${path}/${id}`).set('Authorization', `Bearer ${adminToken}`).send({ enabled: false }).expect(200);
+    const res = await api.generateKey('acme', 'agent-gk-disabled', { organisationId: 'acme' });
+    expect(res.status).toBe(403);
+    expect(res.body.responseStatus.errorCode).toBe('Forbidden');
+    expect(await api.findConfig('acme', 'agent', 'agent-gk-disabled')).toMatchObject([{ id, status: 'disabled' }]);
+    await awaitFreshStep();
+    expect((await api.login('acme', 'agent', 'agent-gk-disabled', oathtoolTotp(secret))).body).toEqual({ result: 'fail' });
+  });
+
   it('organisationId of another tenant is 403 naming organisationId, and nothing is created', async () => {
     const res = await api.generateKey('acme', 'agent-gk-2', { organisationId: 'globex' });
     expect(res.status).toBe(403);

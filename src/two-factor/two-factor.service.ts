@@ -241,14 +241,16 @@ export class TwoFactorService {
   }
 
   /**
-   * A caller's new pending config (seed 001's generate-key): created, or re-keyed if pending or
-   * disabled; refused while active.
+   * A caller's new pending config (seed 001's generate-key): created, or re-keyed while pending;
+   * refused while active (409) or disabled by an administrator (403).
    */
   async generateKeyFor(actor: Actor, subject: Subject): Promise<string> {
     const existing = await this.dataSource.manager.findOne(TwoFactorConfig, {
       where: { tenant: actor.tenant, kind: subject.kind, subjectId: subject.subjectId },
     });
     if (existing?.status === 'active') throw new DomainError(ErrorCode.Conflict, 'Your 2FA is already active');
+    // A config an administrator disabled stays disabled: self-service must not undo that.
+    if (existing?.status === 'disabled') throw new DomainError(ErrorCode.Forbidden, 'Your 2FA was disabled by an administrator');
     const view = existing
       ? await this.update(actor, subject.kind, existing.id, { rotateSecret: true })
       : await this.enrol(actor, subject);
