@@ -20,6 +20,8 @@ const transformIgnorePatterns = ['/node_modules/(?!(jose|content-disposition)/)'
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A global option (jest ignores it inside projects): e2e suites start real apps and databases.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -36,7 +38,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
       transformIgnorePatterns,
-      testTimeout: 60000,
     },
     {
       displayName: 'browser',
@@ -45,7 +46,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.browser-spec.ts'],
       transform,
       transformIgnorePatterns,
-      testTimeout: 90000,
     },
   ],
 };

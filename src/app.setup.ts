@@ -1,14 +1,42 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { DomainError } from './common/errors/domain-error';
+import { errorResponseOf } from './common/errors/error-envelope';
 import { Metrics } from './common/metrics/metrics';
 import { requestIdOf } from './common/http/request-id';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Every body of the API is a flat object. Deeper nesting is refused before validation: class-transformer
+ * recurses per level, and a 16 KiB body of `[[[[...` (thousands of levels) overflowed the stack (a 500).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when the JSON text nests arrays/objects deeper than `maxDepth` (brackets inside strings ignored). */
+export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c /* \ */) i++;
+      else if (char === 0x22 /* " */) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b /* [ */ || char === 0x7b /* { */) {
+      if (++depth > maxDepth) return true;
+    } else if (char === 0x5d /* ] */ || char === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /** The HTTP server: Fastify with a 16 KiB body limit and our request ids. */
 function createFastifyAdapter(): FastifyAdapter {
@@ -17,6 +45,20 @@ function createFastifyAdapter(): FastifyAdapter {
     // Seed 000 spells its routes with a trailing slash (`POST /TwoFactorSession/`); accept both.
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestIdOf,
+    // Errors Fastify raises before routing (a bad percent-encoding in the path, an over-long path
+    // parameter) otherwise answer with Fastify's own body (`statusCode`, `code`, no request id).
+    // These replies skip the route hooks, so the request id header is set here too.
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const badPath = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const result = errorResponseOf(
+        badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error,
+      );
+      void reply
+        .status(result.status)
+        .header('Cache-Control', 'no-store')
+        .header('X-Request-Id', request.id)
+        .send(result.body);
+    },
     // Clients may percent-encode the colon of `/2fa/code:verify`; route both spellings alike.
     rewriteUrl: (req: IncomingMessage) => {
       const url = req.url ?? '/';
@@ -54,6 +96,10 @@ function configureBodyParsing(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     // An empty body is "no body": routes whose body is optional accept it, the others fail validation.
     if (body === '') return done(null, undefined);
+    if (jsonNestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
+      const message = `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`;
+      return done(DomainError.invalidField('body', message, 'InvalidBody'), undefined);
+    }
     void parseJson(request, body as string, done);
   });
 
