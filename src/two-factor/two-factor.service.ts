@@ -141,6 +141,8 @@ export class TwoFactorService {
           secretCiphertext: this.cipher.encrypt(newKey, associatedDataOf(current)),
           status: 'pending',
           activatedAt: null,
+          // The spent steps were steps of the old secret; the new one has none yet.
+          lastUsedStep: null,
         });
         events.push('config.rotated');
       }
@@ -250,7 +252,8 @@ export class TwoFactorService {
     });
     if (existing?.status === 'active') throw new DomainError(ErrorCode.Conflict, 'Your 2FA is already active');
     // A config an administrator disabled stays disabled: self-service must not undo that.
-    if (existing?.status === 'disabled') throw new DomainError(ErrorCode.Forbidden, 'Your 2FA was disabled by an administrator');
+    if (existing?.status === 'disabled')
+      throw new DomainError(ErrorCode.Forbidden, 'Your 2FA was disabled by an administrator');
     const view = existing
       ? await this.update(actor, subject.kind, existing.id, { rotateSecret: true })
       : await this.enrol(actor, subject);
@@ -334,6 +337,8 @@ export class TwoFactorService {
         .andWhere("status IN ('pending', 'active')")
         .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now })
         .andWhere('(last_used_step IS NULL OR last_used_step < :step)', { step: match.step })
+        // ...and only if the secret the code was checked against is still the stored one (no rotation in between).
+        .andWhere('secret_ciphertext = :sealed', { sealed: config.secretCiphertext })
         .execute();
       if (consumed.affected !== 1) {
         this.metrics.countVerification('replay', 'totp');
@@ -357,20 +362,30 @@ export class TwoFactorService {
   ): Promise<CodeOutcome<T>> {
     const hashes = this.backupCodes.lookupHashes(normalizedCode, config.id);
     return this.dataSource.transaction(async (manager) => {
-      // Single use, decided by the database: the first request to match the unused row wins.
-      const used = await manager
+      // The config row first (as every other verification path does), so concurrent requests queue on
+      // it instead of deadlocking between backup_code and two_factor_config on InnoDB; this also
+      // re-checks, under that lock, that the config is active and not locked.
+      const usable = await manager
         .createQueryBuilder()
-        .update(BackupCode)
-        .set({ usedAt: now })
-        .where('config_id = :configId', { configId: config.id })
-        .andWhere('code_hash IN (:...hashes)', { hashes })
-        .andWhere('used_at IS NULL')
-        .andWhere(
-          "EXISTS (SELECT 1 FROM two_factor_config c WHERE c.id = :configId AND c.status = 'active' AND (c.locked_until IS NULL OR c.locked_until <= :now))",
-          { now },
-        )
+        .update(TwoFactorConfig)
+        .set({ updatedAt: now })
+        .where('id = :id', { id: config.id })
+        .andWhere("status = 'active'")
+        .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now })
         .execute();
-      if (used.affected !== 1) {
+      // Single use, decided by the database: the first request to match the unused row wins.
+      const used =
+        usable.affected === 1
+          ? await manager
+              .createQueryBuilder()
+              .update(BackupCode)
+              .set({ usedAt: now })
+              .where('config_id = :configId', { configId: config.id })
+              .andWhere('code_hash IN (:...hashes)', { hashes })
+              .andWhere('used_at IS NULL')
+              .execute()
+          : usable;
+      if (usable.affected !== 1 || used.affected !== 1) {
         this.metrics.countVerification('fail', 'backup');
         return this.recordFailure(manager, actor, config, 'verify.fail', now);
       }
