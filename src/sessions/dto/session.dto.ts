@@ -55,7 +55,7 @@ export class ListSessionsQuery {
   @ApiPropertyOptional({ enum: ['created_at'], default: 'created_at', example: 'created_at' })
   @IsOptional()
   @IsIn(['created_at'])
-  orderBy: 'created_at' = 'created_at';
+  orderBy = 'created_at' as const;
 
   @ApiPropertyOptional({ default: 1, minimum: 1, example: 1 })
   @IsOptional()
