@@ -1,7 +1,10 @@
-import { SignJWT } from 'jose';
 import request from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
-import { rawDataSource, RunningApp, startApp, TEST_JWT_SECRET, TestDatabase, testDatabases } from './helpers/test-app';
+import { fieldNames } from './helpers/http';
+import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
+import { withApp } from './helpers/suite';
+import { rawDataSource, TestDatabase, testDatabases } from './helpers/test-app';
+import { sleep } from './helpers/time';
+import { mintToken } from './helpers/tokens';
 
 /** Every setting these suites depend on, so one suite's settings never leak into the next app. */
 const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
@@ -16,39 +19,6 @@ const AUDIT_FIELDS = [
   'subjectId',
   'subjectKind',
 ];
-
-interface Claims {
-  tenant: string;
-  sub: string;
-  scope?: string;
-  kind?: 'agent' | 'partner';
-}
-
-async function mintToken({ tenant, sub, scope, kind }: Claims): Promise<string> {
-  return new SignJWT({ tenant, scope, kind })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits out a step boundary so a code generated now stays valid for the request that uses it. */
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-/** A 6-digit code that matches none of the steps the server accepts around now. */
-function wrongCode(secret: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const valid = new Set([-60, -30, 0, 30, 60].map((offset) => oathtoolTotp(secret, { at: now + offset })));
-  for (let n = 123456; ; n = (n + 111111) % 1000000) {
-    const code = String(n).padStart(6, '0');
-    if (!valid.has(code)) return code;
-  }
-}
 
 interface AuditItem {
   id: string;
@@ -69,10 +39,9 @@ function sample(metrics: string, series: string): number | undefined {
 }
 
 describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
+  const running = withApp(database, BASE_SETTINGS);
   const tokens: Record<string, string> = {};
-  const http = () => request(running.url);
+  const http = () => request(running().url);
   const bearer = (name: string) => `Bearer ${tokens[name]}`;
 
   // What the flow did, for the assertions.
@@ -96,8 +65,6 @@ describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database
   };
 
   beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, BASE_SETTINGS);
     tokens.mainAdmin = await mintToken({ tenant: 'audit-t', sub: 'agent-admin', scope: 'agent:admin' });
     tokens.mainLogin = await mintToken({ tenant: 'audit-t', sub: 'login-service', scope: 'agent:login' });
     tokens.mainAudit = await mintToken({ tenant: 'audit-t', sub: 'auditor', scope: 'audit:read' });
@@ -165,11 +132,6 @@ describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database
     const otherWrong = wrongCode(other.body.secretKey);
     codes.push(otherWrong);
     expect((await verify('other', 'other-agent', otherWrong, '/loginapi/2fa%3Averify')).body.result).toBe('fail');
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
   });
 
   describe('GET /audit', () => {
@@ -285,7 +247,7 @@ describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database
         const res = await audit(token, { perPage: 200 }).expect(200);
         (res.body.items as Record<string, unknown>[]).forEach(check);
       }
-      const rows: Record<string, unknown>[] = await rawDataSource(running).query('SELECT * FROM audit_event');
+      const rows: Record<string, unknown>[] = await rawDataSource(running()).query('SELECT * FROM audit_event');
       expect(rows).toHaveLength(13);
       rows.forEach(check);
     });
@@ -303,7 +265,7 @@ describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database
       ] as const) {
         const res = await audit('mainAudit', query).expect(400);
         expect(res.body.responseStatus.errorCode).toBe('ValidationError');
-        expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toContain(field);
+        expect(fieldNames(res)).toContain(field);
       }
     });
   });
@@ -364,30 +326,22 @@ describe.each(testDatabases())('GET /audit and GET /metrics on $name', (database
 });
 
 describe.each(testDatabases())('GET /metrics with METRICS_REQUIRE_SCOPE=true on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, { ...BASE_SETTINGS, METRICS_REQUIRE_SCOPE: 'true' });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, { ...BASE_SETTINGS, METRICS_REQUIRE_SCOPE: 'true' });
 
   it('no token is 401, a token without metrics:read 403, a token with metrics:read 200', async () => {
-    const anonymous = await request(running.url).get('/metrics').expect(401);
+    const anonymous = await request(running().url).get('/metrics').expect(401);
     expect(anonymous.body.responseStatus.errorCode).toBe('Unauthorized');
     expect(anonymous.text).not.toContain('twofa_http_requests_total');
 
     const auditor = await mintToken({ tenant: 'acme', sub: 'auditor', scope: 'audit:read' });
-    const forbidden = await request(running.url).get('/metrics').set('Authorization', `Bearer ${auditor}`).expect(403);
+    const forbidden = await request(running().url)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${auditor}`)
+      .expect(403);
     expect(forbidden.body.responseStatus.errorCode).toBe('Forbidden');
 
     const scraper = await mintToken({ tenant: 'acme', sub: 'prometheus', scope: 'metrics:read' });
-    const res = await request(running.url).get('/metrics').set('Authorization', `Bearer ${scraper}`).expect(200);
+    const res = await request(running().url).get('/metrics').set('Authorization', `Bearer ${scraper}`).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     // The refused scrapes were counted too.
     expect(sample(res.text, 'twofa_http_requests_total{method="GET",route="/metrics",status="401"}')).toBe(1);

@@ -1,6 +1,9 @@
 import request, { Response } from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
-import { RunningApp, startApp, testDatabases } from './helpers/test-app';
+import { expectStatus } from './helpers/http';
+import { AGENT, Kind, PARTNER } from './helpers/kinds';
+import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
+import { TOTP_SETTINGS, withApp } from './helpers/suite';
+import { testDatabases } from './helpers/test-app';
 import {
   expiredToken,
   mintToken,
@@ -16,44 +19,11 @@ import {
 jest.setTimeout(30_000);
 
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: 'twofa',
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
   LOCKOUT_MAX_FAILURES: '5',
   LOCKOUT_SECONDS: '900',
-  PUBLIC_RATE_LIMIT: '0',
 };
-
-const PARTNER = {
-  kind: 'partner' as const,
-  prefix: '/partnerglobalapi/2faConfig',
-  idField: 'partneruserid',
-  adminScope: 'partner:admin',
-  loginScope: 'partner:login',
-  loginPath: '/partnerloginapi/2fa:verify',
-};
-const AGENT = {
-  kind: 'agent' as const,
-  prefix: '/globalapi/2faConfig',
-  idField: 'agentid',
-  adminScope: 'agent:admin',
-  loginScope: 'agent:login',
-  loginPath: '/loginapi/2fa:verify',
-};
-type Kind = typeof PARTNER | typeof AGENT;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-function expectStatus(res: Response, status: number): Response {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-  return res;
-}
 
 function expectError(res: Response, status: number, errorCode: string): void {
   expectStatus(res, status);
@@ -61,19 +31,8 @@ function expectError(res: Response, status: number, errorCode: string): void {
 }
 
 describe.each(testDatabases())('authentication and tenancy on $name', (database) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-  const http = () => request(running.url);
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, SETTINGS);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, SETTINGS);
+  const http = () => request(running().url);
 
   const bearer = async (tenant: string, scope: string) =>
     `Bearer ${await mintToken({ tenant, sub: `svc-${tenant}`, scope })}`;

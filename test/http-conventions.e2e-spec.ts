@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
+import { fieldNames } from './helpers/http';
+import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
+import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
+import { sleep } from './helpers/time';
 
 /** API.md "Conventions for every route", on the real server. */
 
@@ -9,12 +12,8 @@ import { RunningApp, startApp, TestDatabase, testDatabases } from './helpers/tes
 jest.setTimeout(30_000);
 
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: 'Conventions E2E',
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
-  PUBLIC_RATE_LIMIT: '0',
   LOG_LEVEL: 'silent',
 };
 
@@ -32,8 +31,6 @@ const ERROR_CODES = [
 ];
 const SERVER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const VALID_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Exactly `{responseStatus:{errorCode, message, errors:[{errorCode, fieldName, message}]}}`, nothing else. */
 function expectEnvelope(res: request.Response, status: number, errorCode: string): void {
@@ -55,28 +52,15 @@ function expectEnvelope(res: request.Response, status: number, errorCode: string
   expect(res.headers['x-request-id']).toMatch(SERVER_REQUEST_ID);
 }
 
-function fieldNames(res: request.Response): string[] {
-  return (res.body.responseStatus.errors as { fieldName: string }[]).map((error) => error.fieldName);
-}
-
 describe.each(testDatabases().map((database) => [database.name, database] as const))(
   'HTTP conventions on %s',
   (_name, database: TestDatabase) => {
-    let databaseUrl: string;
-    let running: RunningApp;
-    const http = () => request(running.url);
-
-    beforeAll(async () => {
-      databaseUrl = await database.create();
-      // The logs test below gives nestjs-pino's process-wide logger its level; this app is silent.
+    // The logs test below gives nestjs-pino's process-wide logger its level; this app is silent.
+    beforeAll(() => {
       __resetOutOfContextForTests();
-      running = await startApp(databaseUrl, SETTINGS);
     });
-
-    afterAll(async () => {
-      await running?.close();
-      if (databaseUrl) await database.drop(databaseUrl);
-    });
+    const running = withApp(database, SETTINGS);
+    const http = () => request(running().url);
 
     describe('the error envelope', () => {
       it('a validation error: the envelope with the field named', async () => {
@@ -390,7 +374,7 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
           .expect(200);
         const { secretKey, otpauthUrl } = issued.body as { secretKey: string; otpauthUrl: string };
 
-        if (secondsLeftInStep() < 2) await sleep(2500);
+        await awaitFreshStep();
         // 8 digits (TOTP_DIGITS=8): long enough that a timestamp cannot contain one by chance.
         const code = oathtoolTotp(secretKey, { digits: 8 });
         await api().post('/2fa/code:verify').send({ secretKey, code }).expect(200, { result: 'success' });

@@ -1,7 +1,11 @@
 import request, { Response } from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
+import { expectStatus, fieldNames } from './helpers/http';
+import { AGENT, PARTNER } from './helpers/kinds';
+import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { decodeQrDataUrl } from './helpers/qr';
+import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { rawDataSource, RunningApp, startApp, testDatabases } from './helpers/test-app';
+import { nowSeconds } from './helpers/time';
 import { mintToken } from './helpers/tokens';
 
 /**
@@ -9,48 +13,28 @@ import { mintToken } from './helpers/tokens';
  * per kind, every rule exercised through HTTP with codes from oathtool.
  */
 
-interface KindSpec {
-  kind: 'partner' | 'agent';
-  prefix: string;
-  aliasPrefix: string;
-  idField: 'partneruserid' | 'agentid';
-  adminScope: string;
-  loginScope: string;
-  loginPaths: string[];
-}
-
-const KINDS: KindSpec[] = [
+/** Each kind with its alias admin prefix and every path its login answers on. */
+const KINDS = [
   {
-    kind: 'partner',
-    prefix: '/partnerglobalapi/2faConfig',
+    ...PARTNER,
     aliasPrefix: '/partnerglobal/2faConfig',
-    idField: 'partneruserid',
-    adminScope: 'partner:admin',
-    loginScope: 'partner:login',
-    loginPaths: ['/partnerloginapi/2fa:verify', '/partnerloginapi/2fa%3Averify'],
+    loginPaths: [PARTNER.loginPath, '/partnerloginapi/2fa%3Averify'],
   },
   {
-    kind: 'agent',
-    prefix: '/globalapi/2faConfig',
+    ...AGENT,
     aliasPrefix: '/global/2faConfig',
-    idField: 'agentid',
-    adminScope: 'agent:admin',
-    loginScope: 'agent:login',
-    loginPaths: ['/loginapi/2fa:verify', '/global/2fa:verify', '/loginapi/2fa%3Averify'],
+    loginPaths: [AGENT.loginPath, '/global/2fa:verify', '/loginapi/2fa%3Averify'],
   },
 ];
+type KindSpec = (typeof KINDS)[number];
 
 const ISSUER = 'TwofaE2E';
 /** Every setting these suites depend on (startApp writes process.env, so nothing may leak between apps). */
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: ISSUER,
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
   LOCKOUT_MAX_FAILURES: '3',
   LOCKOUT_SECONDS: '60',
-  PUBLIC_RATE_LIMIT: '0',
 };
 
 // testTimeout in jest.config.js is a global option, ignored inside `projects`.
@@ -60,35 +44,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BACKUP_CODE = /^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** Waits out a step boundary so the codes a test computes now stay in their step while it runs. */
-async function awaitFreshStep(margin = 3): Promise<void> {
-  if (secondsLeftInStep() < margin) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-/** A 6-digit code that matches none of the steps the server could accept around now. */
-function wrongCode(secret: string): string {
-  const now = nowSeconds();
-  const valid = new Set([-60, -30, 0, 30, 60].map((offset) => oathtoolTotp(secret, { at: now + offset })));
-  for (let n = 123456; ; n = (n + 111111) % 1000000) {
-    const code = String(n).padStart(6, '0');
-    if (!valid.has(code)) return code;
-  }
-}
-
-/** Asserts a status, showing the body when it differs. */
-function expectStatus(res: Response, status: number): Response {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-  return res;
-}
-
 function expectError(res: Response, status: number, errorCode: string, fieldName?: string): void {
   expectStatus(res, status);
   expect(res.body.responseStatus.errorCode).toBe(errorCode);
   if (fieldName !== undefined) {
-    expect(res.body.responseStatus.errors.map((error: { fieldName: string }) => error.fieldName)).toContain(fieldName);
+    expect(fieldNames(res)).toContain(fieldName);
   }
 }
 
@@ -111,7 +71,7 @@ function apiOf(running: () => RunningApp, spec: KindSpec, tenant = 'acme') {
   };
 
   const api = {
-    create: (body: object, prefix = spec.prefix) => admin('post', prefix, body),
+    create: (body: object, prefix: string = spec.prefix) => admin('post', prefix, body),
     get: (id: string) => admin('get', `${spec.prefix}/${id}`),
     list: async (query: Record<string, string | number>) =>
       http()
@@ -154,21 +114,10 @@ function apiOf(running: () => RunningApp, spec: KindSpec, tenant = 'acme') {
 }
 
 describe.each(testDatabases())('partner and agent 2FA configs on $name', (database) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, SETTINGS);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, SETTINGS);
 
   describe.each(KINDS)('$kind ($prefix)', (spec) => {
-    const api = apiOf(() => running, spec);
+    const api = apiOf(running, spec);
 
     describe('create', () => {
       it('enrols a pending config with its secret, otpauth URL and a QR code of exactly that URL', async () => {
@@ -277,7 +226,7 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
 
     describe('list', () => {
       // A tenant of its own, so the totals are exactly what this test made.
-      const tenantApi = apiOf(() => running, spec, `list-${spec.kind}`);
+      const tenantApi = apiOf(running, spec, `list-${spec.kind}`);
 
       it('filters by user id and status and pages with a total', async () => {
         const ids: string[] = [];
@@ -394,7 +343,7 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
         const codesOf = async () =>
           Number(
             (
-              await rawDataSource(running).query<{ n: number | string }[]>(
+              await rawDataSource(running()).query<{ n: number | string }[]>(
                 'SELECT COUNT(*) AS n FROM backup_code WHERE config_id = ?',
                 [config.id],
               )
@@ -549,8 +498,8 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
     const [partner, agent] = KINDS;
 
     /** Runs `body` against a second app on the same database with other TOTP defaults. */
-    async function withApp(settings: Record<string, string>, body: (app: RunningApp) => Promise<void>) {
-      const other = await startApp(databaseUrl, { ...SETTINGS, ...settings });
+    async function withOtherApp(settings: Record<string, string>, body: (app: RunningApp) => Promise<void>) {
+      const other = await startApp(running().databaseUrl, { ...SETTINGS, ...settings });
       try {
         await body(other);
       } finally {
@@ -559,7 +508,7 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
     }
 
     it('SHA256 with 8 digits: the otpauth URL says so and an oathtool code of those parameters logs in', async () => {
-      await withApp({ TOTP_ALGORITHM: 'SHA256', TOTP_DIGITS: '8' }, async (app) => {
+      await withOtherApp({ TOTP_ALGORITHM: 'SHA256', TOTP_DIGITS: '8' }, async (app) => {
         for (const spec of [partner, agent]) {
           const api = apiOf(() => app, spec);
           await awaitFreshStep();
@@ -583,7 +532,7 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
     });
 
     it('SHA512: an oathtool SHA512 code logs in', async () => {
-      await withApp({ TOTP_ALGORITHM: 'SHA512', TOTP_DIGITS: '6' }, async (app) => {
+      await withOtherApp({ TOTP_ALGORITHM: 'SHA512', TOTP_DIGITS: '6' }, async (app) => {
         const api = apiOf(() => app, agent);
         await awaitFreshStep();
         const res = expectStatus(await api.create({ agentid: newUserId('sha512') }), 200).body;
@@ -597,8 +546,8 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
     });
 
     it('a config keeps the parameters it was created with when the deployment defaults change', async () => {
-      const sha1 = await apiOf(() => running, partner).enrol();
-      await withApp({ TOTP_ALGORITHM: 'SHA256', TOTP_DIGITS: '8' }, async (app) => {
+      const sha1 = await apiOf(running, partner).enrol();
+      await withOtherApp({ TOTP_ALGORITHM: 'SHA256', TOTP_DIGITS: '8' }, async (app) => {
         const api = apiOf(() => app, partner);
         await awaitFreshStep();
         const view = expectStatus(await api.get(sha1.id), 200).body;

@@ -1,5 +1,7 @@
 import request from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
+import { Kind, KINDS } from './helpers/kinds';
+import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
+import { TOTP_SETTINGS } from './helpers/suite';
 import { rawDataSource, RunningApp, startApp, testDatabases } from './helpers/test-app';
 import { mintToken } from './helpers/tokens';
 
@@ -17,40 +19,11 @@ const USERS = 5;
 const TENANT = 'race';
 /** High enough that the refused replays of one round never lock the user for the next round. */
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: 'twofa',
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
   LOCKOUT_MAX_FAILURES: '100',
   LOCKOUT_SECONDS: '900',
-  PUBLIC_RATE_LIMIT: '0',
 };
-
-const KINDS = [
-  {
-    kind: 'partner',
-    prefix: '/partnerglobalapi/2faConfig',
-    idField: 'partneruserid',
-    admin: 'partner:admin',
-    login: 'partner:login',
-    loginPath: '/partnerloginapi/2fa:verify',
-  },
-  {
-    kind: 'agent',
-    prefix: '/globalapi/2faConfig',
-    idField: 'agentid',
-    admin: 'agent:admin',
-    login: 'agent:login',
-    loginPath: '/loginapi/2fa:verify',
-  },
-] as const;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
 
 interface Outcome {
   instance: number;
@@ -81,8 +54,8 @@ describe.each(testDatabases())('replay races on $name', (database) => {
   });
 
   /** Fires N identical login requests at once, alternating between the instances. */
-  async function race(spec: (typeof KINDS)[number], userId: string, code: string): Promise<Outcome[]> {
-    const token = await mintToken({ tenant: TENANT, sub: 'login-service', scope: spec.login });
+  async function race(spec: Kind, userId: string, code: string): Promise<Outcome[]> {
+    const token = await mintToken({ tenant: TENANT, sub: 'login-service', scope: spec.loginScope });
     const body = JSON.stringify({ [spec.idField]: userId, code });
     const outcomes = await Promise.all(
       Array.from({ length: N }, async (_, i): Promise<Outcome> => {
@@ -117,10 +90,10 @@ describe.each(testDatabases())('replay races on $name', (database) => {
     return outcomes;
   }
 
-  const adminOf = (spec: (typeof KINDS)[number]) => async () =>
-    `Bearer ${await mintToken({ tenant: TENANT, sub: 'admin', scope: spec.admin })}`;
+  const adminOf = (spec: Kind) => async () =>
+    `Bearer ${await mintToken({ tenant: TENANT, sub: 'admin', scope: spec.adminScope })}`;
 
-  async function enrol(spec: (typeof KINDS)[number], userId: string) {
+  async function enrol(spec: Kind, userId: string) {
     const res = await request(instances[0].url)
       .post(spec.prefix)
       .set('Authorization', await adminOf(spec)())

@@ -1,6 +1,10 @@
-import request, { Response } from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
-import { rawDataSource, RunningApp, startApp, testDatabases } from './helpers/test-app';
+import request from 'supertest';
+import { expectStatus } from './helpers/http';
+import { Kind, KINDS } from './helpers/kinds';
+import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
+import { TOTP_SETTINGS, withApp } from './helpers/suite';
+import { rawDataSource, testDatabases } from './helpers/test-app';
+import { nowSeconds } from './helpers/time';
 import { mintToken } from './helpers/tokens';
 
 /**
@@ -13,35 +17,11 @@ jest.setTimeout(60_000);
 
 const TENANT = 'vault';
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: 'twofa',
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
   LOCKOUT_MAX_FAILURES: '3',
   LOCKOUT_SECONDS: '60',
-  PUBLIC_RATE_LIMIT: '0',
 };
-
-const KINDS = [
-  {
-    kind: 'partner',
-    prefix: '/partnerglobalapi/2faConfig',
-    idField: 'partneruserid',
-    admin: 'partner:admin',
-    login: 'partner:login',
-    loginPath: '/partnerloginapi/2fa:verify',
-  },
-  {
-    kind: 'agent',
-    prefix: '/globalapi/2faConfig',
-    idField: 'agentid',
-    admin: 'agent:admin',
-    login: 'agent:login',
-    loginPath: '/loginapi/2fa:verify',
-  },
-] as const;
-type Kind = (typeof KINDS)[number];
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -98,40 +78,17 @@ function textOf(value: unknown): string {
   return JSON.stringify(value) ?? '';
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-function expectStatus(res: Response, status: number): Response {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-  return res;
-}
-
 describe.each(testDatabases())('secrets at rest on $name', (database) => {
-  let databaseUrl: string;
-  let running: RunningApp;
+  const running = withApp(database, SETTINGS);
   /** Everything the API ever showed that must never be readable from the database. */
   const secrets: string[] = [];
   const backupCodes: string[] = [];
   const totpCodes: string[] = [];
 
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, SETTINGS);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
-
-  const http = () => request(running.url);
+  const http = () => request(running().url);
   const bearer = async (scope: string) => `Bearer ${await mintToken({ tenant: TENANT, sub: 'vault-admin', scope })}`;
   const admin = async (spec: Kind, method: 'post' | 'put' | 'delete', path: string, body?: object) => {
-    const authorization = await bearer(spec.admin);
+    const authorization = await bearer(spec.adminScope);
     const client = http();
     const req = client[method](`${spec.prefix}${path}`).set('Authorization', authorization);
     return body ? req.send(body) : req;
@@ -140,14 +97,14 @@ describe.each(testDatabases())('secrets at rest on $name', (database) => {
     if (/^\d+$/.test(code)) totpCodes.push(code);
     const res = await http()
       .post(spec.loginPath)
-      .set('Authorization', await bearer(spec.login))
+      .set('Authorization', await bearer(spec.loginScope))
       .send({ [spec.idField]: userId, code });
     return res;
   };
 
   /** Every row of every table, as one string. */
   async function dumpDatabase(): Promise<{ tables: string[]; dump: string }> {
-    const raw = rawDataSource(running);
+    const raw = rawDataSource(running());
     const tableRows = await raw.query<{ name: string }[]>(
       database.name === 'sqlite'
         ? "SELECT name AS name FROM sqlite_master WHERE type = 'table'"
@@ -232,7 +189,7 @@ describe.each(testDatabases())('secrets at rest on $name', (database) => {
   });
 
   it('the audit trail records the lifecycle, and none of its values is a code or a secret', async () => {
-    const raw = rawDataSource(running);
+    const raw = rawDataSource(running());
     const events = await raw.query<Record<string, string | null>[]>(
       'SELECT event, outcome, subject_kind, subject_id, config_id, actor, request_id, tenant FROM audit_event WHERE tenant = ?',
       [TENANT],

@@ -1,52 +1,21 @@
-import { SignJWT } from 'jose';
 import request from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
-import { rawDataSource, RunningApp, startApp, TEST_JWT_SECRET, TestDatabase, testDatabases } from './helpers/test-app';
+import { fieldNames } from './helpers/http';
+import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
+import { withApp } from './helpers/suite';
+import { rawDataSource, TestDatabase, testDatabases } from './helpers/test-app';
+import { sleep } from './helpers/time';
+import { mintToken } from './helpers/tokens';
 
 /** Every setting these suites depend on, so one suite's settings never leak into the next app. */
 const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
 const SESSION_FIELDS = ['bool', 'created_at', 'expires_at', 'public_id', 'user_id'];
 
-interface Claims {
-  tenant: string;
-  sub: string;
-  scope?: string;
-  kind?: 'agent' | 'partner';
-}
-
-async function mintToken({ tenant, sub, scope, kind }: Claims): Promise<string> {
-  return new SignJWT({ tenant, scope, kind })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits out a step boundary so a code generated now stays valid for the request that uses it. */
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-/** A 6-digit code that matches none of the steps the server accepts around now. */
-function wrongCode(secret: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  const valid = new Set([-60, -30, 0, 30, 60].map((offset) => oathtoolTotp(secret, { at: now + offset })));
-  for (let n = 123456; ; n = (n + 111111) % 1000000) {
-    const code = String(n).padStart(6, '0');
-    if (!valid.has(code)) return code;
-  }
-}
-
 describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
+  const running = withApp(database, BASE_SETTINGS);
   let admin: string;
   let adminB: string;
 
-  const http = () => request(running.url);
+  const http = () => request(running().url);
   const create = (token: string, body: Record<string, unknown>) =>
     http().post('/TwoFactorSession/').set('Authorization', `Bearer ${token}`).send(body);
   const get = (token: string, publicId: string) =>
@@ -55,15 +24,8 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
     http().get('/TwoFactorSession/').query(query).set('Authorization', `Bearer ${token}`);
 
   beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, BASE_SETTINGS);
     admin = await mintToken({ tenant: 'acme', sub: 'session-admin', scope: 'sessions:admin' });
     adminB = await mintToken({ tenant: 'globex', sub: 'session-admin', scope: 'sessions:admin' });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
   });
 
   describe('create', () => {
@@ -112,13 +74,13 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
       const res = await create(admin, { user_id: 'u-3', bool: 'true' });
       expect(res.status).toBe(400);
       expect(res.body.responseStatus.errorCode).toBe('ValidationError');
-      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toEqual(['bool']);
+      expect(fieldNames(res)).toEqual(['bool']);
     });
 
     it('rejects a missing user_id (400, fieldName user_id)', async () => {
       const res = await create(admin, { bool: true });
       expect(res.status).toBe(400);
-      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toContain('user_id');
+      expect(fieldNames(res)).toContain('user_id');
     });
   });
 
@@ -186,7 +148,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
       const res = await list(token, query);
       expect(res.status).toBe(400);
       expect(res.body.responseStatus.errorCode).toBe('ValidationError');
-      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toContain(field);
+      expect(fieldNames(res)).toContain(field);
     });
   });
 
@@ -217,7 +179,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
         .set('Authorization', `Bearer ${admin}`)
         .send({ user_id: 'renamed', public_id: 'someotherid', bool: false });
       expect(res.status).toBe(400);
-      expect(res.body.responseStatus.errors.map((e: { fieldName: string }) => e.fieldName)).toEqual(['public_id']);
+      expect(fieldNames(res)).toEqual(['public_id']);
       await get(admin, 'someotherid').expect(404);
       expect((await get(admin, id).expect(200)).body).toMatchObject({ user_id: 'keep2', bool: true });
     });
@@ -362,23 +324,15 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
 });
 
 describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
+  const running = withApp(database, { ...BASE_SETTINGS, SESSION_TTL_SECONDS: '60' });
   let admin: string;
 
   beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, { ...BASE_SETTINGS, SESSION_TTL_SECONDS: '60' });
     admin = await mintToken({ tenant: 'acme', sub: 'session-admin', scope: 'sessions:admin' });
   });
 
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
-
   it('sessions live SESSION_TTL_SECONDS; an expired one is gone from GET, PUT, DELETE and the list', async () => {
-    const http = () => request(running.url);
+    const http = () => request(running().url);
     const auth = `Bearer ${admin}`;
     const keep = await http().post('/TwoFactorSession/').set('Authorization', auth).send({ user_id: 'k', bool: true });
     const old = await http().post('/TwoFactorSession/').set('Authorization', auth).send({ user_id: 'o', bool: true });
@@ -387,7 +341,7 @@ describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: Te
     const before = await http().get('/TwoFactorSession/').set('Authorization', auth).expect(200);
     expect(before.headers['x-total-count']).toBe('2');
 
-    await rawDataSource(running).query('UPDATE two_factor_session SET expires_at = ? WHERE public_id = ?', [
+    await rawDataSource(running()).query('UPDATE two_factor_session SET expires_at = ? WHERE public_id = ?', [
       Date.now() - 1000,
       old.body.public_id,
     ]);

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
 import { Browser, Page, chromium } from 'playwright-core';
-import { RunningApp, TEST_JWT_SECRET, startApp, testDatabases } from './helpers/test-app';
+import { RunningApp, startApp, testDatabases } from './helpers/test-app';
+import { mintToken } from './helpers/tokens';
 
 /**
  * Swagger UI as people use it: Debian's chromium (no downloaded browser) opens /docs, finds every
@@ -38,15 +38,6 @@ if (!haveChromium && !process.env.CI) {
 }
 // Locally a missing browser skips the test; in CI it fails it (see the first line of the test).
 const test = haveChromium || process.env.CI ? it : it.skip;
-
-async function mintToken(claims: { sub: string; tenant: string; scope: string }): Promise<string> {
-  return new SignJWT({ tenant: claims.tenant, scope: claims.scope })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-}
 
 describe('Swagger UI (chromium)', () => {
   let running: RunningApp | undefined;

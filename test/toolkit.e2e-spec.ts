@@ -1,8 +1,11 @@
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { oathtoolTotp, OathtoolOptions, secondsLeftInStep } from './helpers/oathtool';
+import { fieldNames } from './helpers/http';
+import { awaitFreshStep, oathtoolTotp, OathtoolOptions, secondsLeftInStep, wrongCode } from './helpers/oathtool';
 import { decodeQrDataUrl } from './helpers/qr';
-import { RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
+import { TOTP_SETTINGS, withApp } from './helpers/suite';
+import { TestDatabase, testDatabases } from './helpers/test-app';
+import { nowSeconds } from './helpers/time';
 
 /**
  * The stateless toolkit (API.md "Core 2FA toolkit"), checked against the world: codes from oathtool
@@ -14,12 +17,8 @@ jest.setTimeout(30_000);
 
 /** Every setting the suite depends on, so nothing leaks in from the environment or an earlier app. */
 const SETTINGS = {
+  ...TOTP_SETTINGS,
   TOTP_ISSUER: 'Toolkit E2E',
-  TOTP_ALGORITHM: 'SHA1',
-  TOTP_DIGITS: '6',
-  TOTP_PERIOD: '30',
-  TOTP_WINDOW: '1',
-  PUBLIC_RATE_LIMIT: '0',
 };
 
 const BASE32 = /^[A-Z2-7]+$/;
@@ -55,15 +54,6 @@ function bytesOfBase32(text: string): Buffer {
   return Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits out a step boundary, so a code computed now is still the current one when the server sees it. */
-async function awaitFreshStep(period = 30): Promise<void> {
-  if (secondsLeftInStep(period) < 2) await sleep(2500);
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
 /** A code of `at` that is none of the codes the server accepts around now (window ±1). */
 function codeOutsideWindow(secret: string, at: number, options: OathtoolOptions = {}): string {
   const now = nowSeconds();
@@ -74,54 +64,23 @@ function codeOutsideWindow(secret: string, at: number, options: OathtoolOptions 
   return code;
 }
 
-/** A well-formed code that no step of the window produces. */
-function wrongCode(secret: string, options: OathtoolOptions = {}): string {
-  const digits = options.digits ?? 6;
-  const period = options.period ?? 30;
-  const now = nowSeconds();
-  const accepted = new Set(
-    [-2, -1, 0, 1, 2].map((offset) => oathtoolTotp(secret, { ...options, at: now + offset * period })),
-  );
-  for (let n = 12345678; ; n += 1111111) {
-    const code = String(n % 10 ** digits).padStart(digits, '0');
-    if (!accepted.has(code)) return code;
-  }
-}
-
-interface FieldError {
-  errorCode: string;
-  fieldName: string;
-  message: string;
-}
-
 /** A 400 in the API.md envelope whose errors all name `field`. Returns the envelope's text. */
 function expectFieldError(res: request.Response, field: string): string {
   expect({ status: res.status, errorCode: res.body?.responseStatus?.errorCode }).toEqual({
     status: 400,
     errorCode: 'ValidationError',
   });
-  const errors = res.body.responseStatus.errors as FieldError[];
-  expect(errors.length).toBeGreaterThan(0);
-  expect(errors.map((error) => error.fieldName)).toEqual(errors.map(() => field));
+  const names = fieldNames(res);
+  expect(names.length).toBeGreaterThan(0);
+  expect(names).toEqual(names.map(() => field));
   return res.text;
 }
 
 describe.each(testDatabases().map((database) => [database.name, database] as const))(
   'Core 2FA toolkit on %s',
   (_name, database: TestDatabase) => {
-    let databaseUrl: string;
-    let running: RunningApp;
-    const http = () => request(running.url);
-
-    beforeAll(async () => {
-      databaseUrl = await database.create();
-      running = await startApp(databaseUrl, SETTINGS);
-    });
-
-    afterAll(async () => {
-      await running?.close();
-      if (databaseUrl) await database.drop(databaseUrl);
-    });
+    const running = withApp(database, SETTINGS);
+    const http = () => request(running().url);
 
     async function issuedSecret(): Promise<string> {
       const res = await http().post('/2fa/secretkey').expect(200);

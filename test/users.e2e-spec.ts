@@ -1,54 +1,13 @@
-import { SignJWT } from 'jose';
-import request, { Response } from 'supertest';
-import { oathtoolTotp, secondsLeftInStep } from './helpers/oathtool';
-import { rawDataSource, RunningApp, startApp, TEST_JWT_SECRET, TestDatabase, testDatabases } from './helpers/test-app';
+import request from 'supertest';
+import { expectStatus, fieldNames } from './helpers/http';
+import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
+import { withApp } from './helpers/suite';
+import { rawDataSource, RunningApp, TestDatabase, testDatabases } from './helpers/test-app';
+import { nowSeconds } from './helpers/time';
+import { mintToken } from './helpers/tokens';
 
 /** Every setting these suites depend on, so one suite's settings never leak into the next app. */
 const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
-
-interface Claims {
-  tenant: string;
-  sub: string;
-  scope?: string;
-  kind?: 'agent' | 'partner';
-}
-
-async function mintToken({ tenant, sub, scope, kind }: Claims): Promise<string> {
-  return new SignJWT({ tenant, scope, kind })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** Waits out a step boundary so a code generated now stays valid for the request that uses it. */
-async function awaitFreshStep(): Promise<void> {
-  if (secondsLeftInStep() < 3) await sleep(secondsLeftInStep() * 1000 + 200);
-}
-
-/** A 6-digit code that matches none of the steps the server accepts around now. */
-function wrongCode(secret: string): string {
-  const now = nowSeconds();
-  const valid = new Set([-60, -30, 0, 30, 60].map((offset) => oathtoolTotp(secret, { at: now + offset })));
-  for (let n = 123456; ; n = (n + 111111) % 1000000) {
-    const code = String(n).padStart(6, '0');
-    if (!valid.has(code)) return code;
-  }
-}
-
-/** Asserts a status, showing the body when it differs. */
-function expectStatus(res: Response, status: number): Response {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-  return res;
-}
-
-function fieldNames(body: { responseStatus: { errors: { fieldName: string }[] } }): string[] {
-  return body.responseStatus.errors.map((error) => error.fieldName);
-}
 
 /** The otpauth URI's parts: issuer and account from the label, and the query parameters. */
 function parseOtpauth(uri: string) {
@@ -185,19 +144,8 @@ async function backupCodeRows(running: RunningApp, configId: string): Promise<nu
 }
 
 describe.each(testDatabases())('PUT /users/2fa/generate-key on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-  const api = apiOf(() => running);
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, { ...BASE_SETTINGS, TOTP_ISSUER: 'Acme 2FA' });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, { ...BASE_SETTINGS, TOTP_ISSUER: 'Acme 2FA' });
+  const api = apiOf(running);
 
   it('answers the otpauth URI of a new pending config; again while pending gives a new secret; the first good code activates it; then 409', async () => {
     const first = await api.generateKey('acme', 'agent-gk@example.com', { organisationId: 'acme' });
@@ -260,20 +208,27 @@ describe.each(testDatabases())('PUT /users/2fa/generate-key on $name', (database
   it('a config an administrator disabled stays disabled: generate-key is 403 and changes nothing', async () => {
     const { id, secret, path, scope } = await api.enrol('acme', 'agent', 'agent-gk-disabled');
     const adminToken = await mintToken({ tenant: 'acme', sub: 'admin', scope });
-    await api.http().put(`${path}/${id}`).set('Authorization', `Bearer ${adminToken}`).send({ enabled: false }).expect(200);
+    await api
+      .http()
+      .put(`${path}/${id}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ enabled: false })
+      .expect(200);
     const res = await api.generateKey('acme', 'agent-gk-disabled', { organisationId: 'acme' });
     expect(res.status).toBe(403);
     expect(res.body.responseStatus.errorCode).toBe('Forbidden');
     expect(await api.findConfig('acme', 'agent', 'agent-gk-disabled')).toMatchObject([{ id, status: 'disabled' }]);
     await awaitFreshStep();
-    expect((await api.login('acme', 'agent', 'agent-gk-disabled', oathtoolTotp(secret))).body).toEqual({ result: 'fail' });
+    expect((await api.login('acme', 'agent', 'agent-gk-disabled', oathtoolTotp(secret))).body).toEqual({
+      result: 'fail',
+    });
   });
 
   it('organisationId of another tenant is 403 naming organisationId, and nothing is created', async () => {
     const res = await api.generateKey('acme', 'agent-gk-2', { organisationId: 'globex' });
     expect(res.status).toBe(403);
     expect(res.body.responseStatus.errorCode).toBe('Forbidden');
-    expect(fieldNames(res.body)).toEqual(['organisationId']);
+    expect(fieldNames(res)).toEqual(['organisationId']);
     expect(await api.findConfig('acme', 'agent', 'agent-gk-2')).toEqual([]);
     expect(await api.findConfig('globex', 'agent', 'agent-gk-2')).toEqual([]);
   });
@@ -294,10 +249,10 @@ describe.each(testDatabases())('PUT /users/2fa/generate-key on $name', (database
     const unknown = await api.generateKey('acme', 'agent-gk-4', { organisationId: 'acme', secret: 'JBSWY3DPEHPK3PXP' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.responseStatus.errorCode).toBe('ValidationError');
-    expect(fieldNames(unknown.body)).toContain('secret');
+    expect(fieldNames(unknown)).toContain('secret');
     const missing = await api.generateKey('acme', 'agent-gk-4', {});
     expect(missing.status).toBe(400);
-    expect(fieldNames(missing.body)).toContain('organisationId');
+    expect(fieldNames(missing)).toContain('organisationId');
     expect(await api.findConfig('acme', 'agent', 'agent-gk-4')).toEqual([]);
   });
 
@@ -314,19 +269,8 @@ describe.each(testDatabases())('PUT /users/2fa/generate-key on $name', (database
 });
 
 describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-  const api = apiOf(() => running);
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, BASE_SETTINGS);
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, BASE_SETTINGS);
+  const api = apiOf(running);
 
   describe('an agent resets another agent', () => {
     let caller: Awaited<ReturnType<typeof activeCaller>>;
@@ -349,9 +293,9 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       });
       expect(res.status).toBe(403);
       expect(res.body.responseStatus.errorCode).toBe('Forbidden');
-      expect(fieldNames(res.body)).toEqual(['callerCode']);
+      expect(fieldNames(res)).toEqual(['callerCode']);
       expectStatus(await api.getConfig('acme', 'agent', target.configId), 200);
-      expect(await backupCodeRows(running, target.configId)).toBe(10);
+      expect(await backupCodeRows(running(), target.configId)).toBe(10);
       expectStatus(await api.getSession('acme', target.sessionId), 200);
     });
 
@@ -363,14 +307,14 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       });
       expect(res.status).toBe(403);
       expect(res.body.responseStatus.errorCode).toBe('Forbidden');
-      expect(fieldNames(res.body)).toEqual(['callerCode']);
+      expect(fieldNames(res)).toEqual(['callerCode']);
       const replays = await api.audit('acme', { event: 'verify.replay', subject: 'agent-caller' });
       expect(replays.total).toBe(1);
       expectStatus(await api.getConfig('acme', 'agent', target.configId), 200);
     });
 
     it("the right code answers {} and removes the target's config, backup codes and sessions (audited)", async () => {
-      expect(await backupCodeRows(running, target.configId)).toBe(10);
+      expect(await backupCodeRows(running(), target.configId)).toBe(10);
       expectStatus(await api.getSession('acme', postedSession), 200);
 
       const res = await api.reset('acme', 'agent-caller', {
@@ -385,7 +329,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       expect(config.status).toBe(404);
       expect(config.body.responseStatus.errorCode).toBe('NotFound');
       expect(await api.findConfig('acme', 'agent', 'agent-target')).toEqual([]);
-      expect(await backupCodeRows(running, target.configId)).toBe(0);
+      expect(await backupCodeRows(running(), target.configId)).toBe(0);
       expectStatus(await api.getSession('acme', target.sessionId), 404);
       expectStatus(await api.getSession('acme', postedSession), 404);
       // Other users' sessions stay, the caller's own too.
@@ -427,7 +371,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
     afterEach(async () => {
       // No refusal touches the target.
       expectStatus(await api.getConfig('acme', 'agent', target.configId), 200);
-      expect(await backupCodeRows(running, target.configId)).toBe(10);
+      expect(await backupCodeRows(running(), target.configId)).toBe(10);
       expectStatus(await api.getSession('acme', target.sessionId), 200);
     });
 
@@ -438,7 +382,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
         organisationId: 'globex',
       });
       expect(res.status).toBe(403);
-      expect(fieldNames(res.body)).toEqual(['organisationId']);
+      expect(fieldNames(res)).toEqual(['organisationId']);
     });
 
     it('a target enrolled only in another tenant is 404', async () => {
@@ -462,7 +406,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       });
       expect(res.status).toBe(400);
       expect(res.body.responseStatus.errorCode).toBe('ValidationError');
-      expect(fieldNames(res.body)).toEqual(['targetUserId']);
+      expect(fieldNames(res)).toEqual(['targetUserId']);
       expect(await api.findConfig('acme', 'agent', 'agent-caller-2')).toMatchObject([{ status: 'active' }]);
     });
 
@@ -474,7 +418,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       });
       expect(none.status).toBe(403);
       expect(none.body.responseStatus.errorCode).toBe('Forbidden');
-      expect(fieldNames(none.body)).toEqual(['callerCode']);
+      expect(fieldNames(none)).toEqual(['callerCode']);
 
       // A pending config: even its valid current code does not count.
       const pending = expectStatus(await api.generateKey('acme', 'agent-pending', { organisationId: 'acme' }), 200);
@@ -485,7 +429,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
         organisationId: 'acme',
       });
       expect(res.status).toBe(403);
-      expect(fieldNames(res.body)).toEqual(['callerCode']);
+      expect(fieldNames(res)).toEqual(['callerCode']);
     });
 
     it('a token without kind is 403; without users:reset 403; no token 401; unknown field 400', async () => {
@@ -497,7 +441,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
       await api.http().put('/users/2fa/reset').send(body).expect(401);
       const unknown = await api.reset('acme', 'agent-caller-2', { ...body, force: true });
       expect(unknown.status).toBe(400);
-      expect(fieldNames(unknown.body)).toContain('force');
+      expect(fieldNames(unknown)).toContain('force');
     });
   });
 
@@ -515,11 +459,11 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
     expectStatus(await api.getConfig('acme', 'partner', partner.configId), 404);
-    expect(await backupCodeRows(running, partner.configId)).toBe(0);
+    expect(await backupCodeRows(running(), partner.configId)).toBe(0);
     expectStatus(await api.getSession('acme', partner.sessionId), 404);
 
     expectStatus(await api.getConfig('acme', 'agent', agent.configId), 200);
-    expect(await backupCodeRows(running, agent.configId)).toBe(10);
+    expect(await backupCodeRows(running(), agent.configId)).toBe(10);
     expectStatus(await api.getSession('acme', agent.sessionId), 200);
 
     const audit = await api.audit('acme', { event: 'reset', subject: 'shared-user-id' });
@@ -528,19 +472,8 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
 });
 
 describe.each(testDatabases())('PUT /users/2fa/reset caller lockout on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
-  let running: RunningApp;
-  const api = apiOf(() => running);
-
-  beforeAll(async () => {
-    databaseUrl = await database.create();
-    running = await startApp(databaseUrl, { ...BASE_SETTINGS, LOCKOUT_MAX_FAILURES: '3' });
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    if (databaseUrl) await database.drop(databaseUrl);
-  });
+  const running = withApp(database, { ...BASE_SETTINGS, LOCKOUT_MAX_FAILURES: '3' });
+  const api = apiOf(running);
 
   it('LOCKOUT_MAX_FAILURES wrong caller codes lock the caller: then 429 with Retry-After, even for the right code', async () => {
     const target = await enrolledTarget(api, 'acme', 'agent', 'agent-target');
@@ -550,7 +483,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset caller lockout on $name', (
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       const res = await api.reset('acme', 'agent-caller', { ...body, callerCode: wrongCode(caller.secret) });
       expect(res.status).toBe(403);
-      expect(fieldNames(res.body)).toEqual(['callerCode']);
+      expect(fieldNames(res)).toEqual(['callerCode']);
     }
 
     const locked = await api.reset('acme', 'agent-caller', {
@@ -569,7 +502,7 @@ describe.each(testDatabases())('PUT /users/2fa/reset caller lockout on $name', (
     expect(login.status).toBe(429);
     expect(login.headers['retry-after']).toBeDefined();
     expectStatus(await api.getConfig('acme', 'agent', target.configId), 200);
-    expect(await backupCodeRows(running, target.configId)).toBe(10);
+    expect(await backupCodeRows(running(), target.configId)).toBe(10);
     const lockouts = await api.audit('acme', { event: 'lockout.engaged', subject: 'agent-caller' });
     expect(lockouts.total).toBe(1);
   });

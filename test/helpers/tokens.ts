@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { TEST_JWT_SECRET } from './test-app';
+import { nowSeconds } from './time';
 
 export interface TokenClaims {
   tenant?: string;
@@ -17,7 +18,6 @@ export interface TokenClaims {
 
 const encoder = new TextEncoder();
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** A token as the app's callers get it: HS256 with the test secret, `exp` 10 minutes ahead. */
 export async function mintToken(claims: TokenClaims): Promise<string> {
