@@ -29,6 +29,9 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       type: 'better-sqlite3',
       database: config.file,
       timeout: config.timeoutMs,
+      // TypeORM shares one better-sqlite3 connection between requests. Transactions stay apart only
+      // because every await inside a transaction callback settles without waiting on I/O (better-sqlite3
+      // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction.
       enableWAL: true,
       // WAL + NORMAL is durable across process crashes and far faster than FULL for the per-login writes.
       prepareDatabase: (db: { pragma(statement: string): unknown }) => {

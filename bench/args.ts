@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+
+export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface BenchOptions {
+  users: number;
+  durationS: number;
+  connections: number;
+  quick: boolean;
+  scenarios: ScenarioName[];
+  baselines: boolean;
+  /** Run the service under `node --cpu-prof` and write the profile here. */
+  profileDir?: string;
+  /** Run the service with bench/sql-trace.ts preloaded and report SQL statements per request. */
+  traceSql: boolean;
+  /** Proposed changes tried on the service through bench/what-if.ts (names listed there). */
+  whatIf: string[];
+  /** Where the JSON goes (default bench/results/latest.json). */
+  out: string;
+}
+
+const HELP = `npm run bench -- [options]
+  --users N          users seeded with an active config (default 2000; --quick 200)
+  --duration S       seconds per scenario (default 10; --quick 2)
+  --connections C    concurrent connections (default 50; --quick 10)
+  --quick            CI mode: 2 s, 200 users, 10 connections
+  --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
+  --no-baselines     skip the bare-limit measurements
+  --profile DIR      run the service under node --cpu-prof, profiles written to DIR
+  --trace-sql        count the service's SQL statements per request (preloads bench/sql-trace.ts)
+  --what-if a,b      try proposed changes on the service (bench/what-if.ts: sqlite-bind-numbers,
+                     mysql-no-trace, qr-gray-up)
+  --out FILE         result JSON (default bench/results/latest.json)
+Environment: DATABASE_URL=mysql://... benchmarks that database instead of a temporary SQLite file.`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'no-baselines': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      'trace-sql': { type: 'boolean', default: false },
+      'what-if': { type: 'string' },
+      out: { type: 'string', default: 'bench/results/latest.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const scenarios = values.only
+    ? values.only.split(',').map((name) => {
+        if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
+        return name as ScenarioName;
+      })
+    : [...SCENARIO_NAMES];
+  return {
+    users: positiveInt('users', values.users, quick ? 200 : 2000),
+    durationS: positiveInt('duration', values.duration, quick ? 2 : 10),
+    connections: positiveInt('connections', values.connections, quick ? 10 : 50),
+    quick,
+    scenarios,
+    baselines: !values['no-baselines'],
+    profileDir: values.profile,
+    traceSql: values['trace-sql'],
+    whatIf: (values['what-if'] ?? '').split(',').filter(Boolean),
+    out: values.out,
+  };
+}

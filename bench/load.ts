@@ -1,0 +1,127 @@
+/** One fixed-duration, fixed-concurrency load run with autocannon, a per-second progress line and body-level counts. */
+import autocannon from 'autocannon';
+import { cpuTimeMs } from './processes';
+
+export type Outcome = 'success' | 'fail' | 'other';
+
+export interface LoadSpec {
+  /** Shown in the progress line. */
+  label: string;
+  baseUrl: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** The body of the next request; called once per request. */
+  nextBody: () => string;
+  /** Sorts a response into success/fail by its body (e.g. `"result":"success"`). */
+  classify?: (status: number, body: string) => Outcome;
+  durationS: number;
+  connections: number;
+  /** The server's pid: its CPU time over the run gives CPU ms per request. */
+  pid?: number;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  durationS: number;
+  statusCounts: Record<string, number>;
+  successes: number;
+  fails: number;
+  errors: number;
+  timeouts: number;
+  /** Server CPU (user + system) per answered request, ms; null without /proc or a pid. */
+  cpuMsPerReq: number | null;
+}
+
+const isTty = process.stderr.isTTY;
+
+export function progress(line: string, final = false): void {
+  if (isTty) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  let successes = 0;
+  let fails = 0;
+  const classify = spec.classify;
+  const request: autocannon.Request = {
+    method: 'POST',
+    path: spec.path,
+    headers: { 'content-type': 'application/json', ...spec.headers },
+    setupRequest: (req) => ({ ...req, body: spec.nextBody() }),
+    ...(classify
+      ? {
+          onResponse: (status: number, body: string) => {
+            const outcome = classify(status, body);
+            if (outcome === 'success') successes++;
+            else if (outcome === 'fail') fails++;
+          },
+        }
+      : {}),
+  };
+
+  let settle: (error: Error | null, result: autocannon.Result) => void = () => undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    settle = (error, result) => (error ? reject(error) : resolve(result));
+  });
+  const instance = autocannon(
+    {
+      url: spec.baseUrl,
+      connections: spec.connections,
+      duration: spec.durationS,
+      requests: [request],
+      // Latency of every answer, whatever its status (a 429 still costs what it costs).
+      excludeErrorStats: false,
+    },
+    (error, result) => settle(error as Error | null, result),
+  );
+
+  const cpuBefore = cpuTimeMs(spec.pid);
+  let thisSecond = 0;
+  let elapsed = 0;
+  instance.on('response', () => {
+    thisSecond++;
+  });
+  const timer = setInterval(() => {
+    elapsed++;
+    const counts = classify ? `  success ${successes}  fail ${fails}` : '';
+    progress(
+      `  ${spec.label.padEnd(26)} ${String(elapsed).padStart(3)}/${spec.durationS} s  ${String(thisSecond).padStart(6)} req/s${counts}`,
+    );
+    thisSecond = 0;
+  }, 1000);
+
+  const result = await finished.finally(() => clearInterval(timer));
+
+  const statusCounts: Record<string, number> = {};
+  for (const [status, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[status] = stat.count ?? 0;
+  const requests = result.requests.total;
+  const rps = requests / result.duration;
+  const cpuAfter = cpuTimeMs(spec.pid);
+  const cpuMsPerReq =
+    cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
+      ? Number(((cpuAfter - cpuBefore) / requests).toFixed(3))
+      : null;
+  progress(
+    `  ${spec.label.padEnd(26)} done: ${rps.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` +
+      (cpuMsPerReq !== null ? `, ${cpuMsPerReq} ms CPU/req` : '') +
+      (classify ? `, success ${successes}, fail ${fails}` : '') +
+      (result.errors ? `, ${result.errors} errors` : ''),
+    true,
+  );
+  return {
+    rps,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests,
+    durationS: result.duration,
+    statusCounts,
+    successes,
+    fails,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    cpuMsPerReq,
+  };
+}

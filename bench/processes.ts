@@ -1,0 +1,148 @@
+/** Child processes of the bench (the service and the baseline servers), on loopback only. */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const HOST = '127.0.0.1';
+/** USER_HZ: 100 on Linux (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** `npm run build` when dist/main.js is missing or older than any file under src/. */
+export function buildIfStale(root: string): void {
+  const main = join(root, 'dist', 'main.js');
+  const stale = !existsSync(main) || statSync(main).mtimeMs < newestMtime(join(root, 'src'));
+  if (!stale) return;
+  process.stderr.write('dist/main.js is missing or older than src/: npm run build\n');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+}
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  url: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const children = new Set<Child>();
+
+/** Every child still running; run.ts stops them on exit and on SIGINT. */
+export function runningChildren(): Child[] {
+  return [...children];
+}
+
+function tail(file: string, bytes = 4000): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Spawns `node ...args` with env, logs to `logFile`, and resolves once GET `readyPath` answers 200.
+ * Rejects (with the log's tail) when the child exits first or does not get ready in time.
+ */
+export async function startChild(options: {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  port: number;
+  readyPath: string;
+  logFile: string;
+  cwd: string;
+  timeoutMs?: number;
+}): Promise<Child> {
+  const log = createWriteStream(options.logFile);
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited: string | undefined;
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = `exited with ${signal ?? code}`;
+      resolve();
+    }),
+  );
+  const url = `http://${HOST}:${options.port}`;
+  const entry: Child = {
+    name: options.name,
+    process: child,
+    url,
+    logFile: options.logFile,
+    async stop() {
+      children.delete(entry);
+      if (exited === undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      log.end();
+    },
+  };
+  children.add(entry);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (exited !== undefined) {
+      children.delete(entry);
+      throw new Error(`${options.name} ${exited} before it was ready:\n${tail(options.logFile)}`);
+    }
+    try {
+      const response = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) });
+      if (response.status === 200) return entry;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await entry.stop();
+      throw new Error(`${options.name} not ready after ${options.timeoutMs ?? 60_000} ms:\n${tail(options.logFile)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat; undefined where there is
+ * no /proc. CPU per request is the steadier figure on a shared machine: other work stretches the
+ * wall-clock numbers, much less the CPU each request costs.
+ */
+export function cpuTimeMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
