@@ -37,6 +37,8 @@ export class AppModule {
           useFactory: (http: ConfigType<typeof httpConfig>) => ({
             pinoHttp: {
               level: http.logLevel,
+              // Request lines are info level; below it, skip the per-request logging work entirely.
+              autoLogging: ['info', 'debug', 'trace'].includes(http.logLevel),
               // Only these request fields are logged: never headers (tokens), bodies (secrets, codes) or queries.
               serializers: {
                 req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, JWTVerifyGetKey } from 'jose';
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { authConfig } from '../../config/app.config';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
@@ -21,14 +21,15 @@ function unauthorized(message: string): DomainError {
  */
 @Injectable()
 export class JwtVerifier {
-  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly key: KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     const source = config.key;
     switch (source.kind) {
       case 'secret':
-        this.key = new TextEncoder().encode(source.secret);
+        // A KeyObject, not bytes: jose converts bytes to a WebCrypto key on every call, a KeyObject once.
+        this.key = createSecretKey(Buffer.from(source.secret, 'utf8'));
         this.algorithms = ['HS256'];
         break;
       case 'publicKey': {
@@ -49,7 +50,7 @@ export class JwtVerifier {
     if (!match) throw unauthorized('A bearer token is required');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.key as Uint8Array, {
+      ({ payload } = await jwtVerify(match[1], this.key as KeyObject, {
         algorithms: this.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience,
