@@ -63,9 +63,4 @@ export class SecretCipher {
       throw new SecretDecryptionError('authentication-failed');
     }
   }
-
-  /** True when the value was sealed with an older key and should be re-encrypted. */
-  isSealedWithOldKey(sealed: string): boolean {
-    return sealed.split('.')[1] !== this.primaryKeyId;
-  }
 }
