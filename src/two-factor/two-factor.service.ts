@@ -222,13 +222,9 @@ export class TwoFactorService {
     if (caller.kind === target.kind && caller.subjectId === target.subjectId) {
       throw DomainError.invalidField('targetUserId', 'Use the admin API to reset your own 2FA', 'SelfReset');
     }
-    const targetConfig = await this.dataSource.manager.findOne(TwoFactorConfig, {
-      where: { tenant: actor.tenant, kind: target.kind, subjectId: target.subjectId },
-    });
+    const targetConfig = await this.findBySubject(actor.tenant, target);
     if (!targetConfig) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
-    const callerConfig = await this.dataSource.manager.findOne(TwoFactorConfig, {
-      where: { tenant: actor.tenant, kind: caller.kind, subjectId: caller.subjectId },
-    });
+    const callerConfig = await this.findBySubject(actor.tenant, caller);
     if (callerConfig?.status !== 'active') {
       throw this.callerCodeRefused('A reset needs your own active 2FA');
     }
@@ -247,9 +243,7 @@ export class TwoFactorService {
    * refused while active (409) or disabled by an administrator (403).
    */
   async generateKeyFor(actor: Actor, subject: Subject): Promise<string> {
-    const existing = await this.dataSource.manager.findOne(TwoFactorConfig, {
-      where: { tenant: actor.tenant, kind: subject.kind, subjectId: subject.subjectId },
-    });
+    const existing = await this.findBySubject(actor.tenant, subject);
     if (existing?.status === 'active') throw new DomainError(ErrorCode.Conflict, 'Your 2FA is already active');
     // A config an administrator disabled stays disabled: self-service must not undo that.
     if (existing?.status === 'disabled')
@@ -281,9 +275,7 @@ export class TwoFactorService {
       );
     }
     const now = this.clock.now();
-    const config = await this.dataSource.manager.findOne(TwoFactorConfig, {
-      where: { tenant: actor.tenant, kind: subject.kind, subjectId: subject.subjectId },
-    });
+    const config = await this.findBySubject(actor.tenant, subject);
 
     if (!config || config.status === 'disabled') {
       this.dummyVerification(code, now);
@@ -462,6 +454,12 @@ export class TwoFactorService {
       [],
       Math.max(1, Math.ceil((lockedUntil - now) / 1000)),
     );
+  }
+
+  private findBySubject(tenant: string, subject: Subject): Promise<TwoFactorConfig | null> {
+    return this.dataSource.manager.findOne(TwoFactorConfig, {
+      where: { tenant, kind: subject.kind, subjectId: subject.subjectId },
+    });
   }
 
   private async findOwned(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsPageNumber, IsPageSize } from '../../common/http/paging.decorator';
 
 const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -57,20 +57,10 @@ export class ListSessionsQuery {
   @IsIn(['created_at'])
   orderBy = 'created_at' as const;
 
-  @ApiPropertyOptional({ default: 1, minimum: 1, example: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
+  @IsPageNumber()
   page = 1;
 
-  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100, example: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsPageSize(20, 100)
   responsePerPage = 20;
 }
 

@@ -62,6 +62,9 @@ type SpeakeasyBufferHotp = (options: {
 /** speakeasy 2.0.0 shifts the counter with 32-bit `>>`: larger counters give wrong codes (S15). */
 const COUNTER_LIMIT = 2 ** 31;
 
+/** Built once: this check runs several times on every verification. */
+const CODE_PATTERNS: Readonly<Record<TotpDigits, RegExp>> = { 6: /^[0-9]{6}$/, 8: /^[0-9]{8}$/ };
+
 const ISSUER_MAX_LENGTH = 64;
 const ACCOUNT_MAX_LENGTH = 128;
 /** C0/C1 controls, and lone surrogates (encodeURIComponent throws URIError on those). */
@@ -196,7 +199,7 @@ export class SpeakeasyTotpProvider extends TotpProvider {
     assertDigits(digits);
     // typeof first: speakeasy would String() numbers, arrays and objects (S5). The length check
     // backs up the anchors against any trailing newline or other sneaked-in character.
-    return typeof code === 'string' && code.length === digits && new RegExp(`^[0-9]{${digits}}$`).test(code);
+    return typeof code === 'string' && code.length === digits && CODE_PATTERNS[digits].test(code);
   }
 
   otpauthUri({ issuer, account, key, params }: OtpauthUriInput): string {
