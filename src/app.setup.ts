@@ -1,3 +1,5 @@
+import helmet from '@fastify/helmet';
+import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -5,7 +7,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { httpConfig } from './config/app.config';
 import { DomainError } from './common/errors/domain-error';
+import { ErrorCode } from './common/errors/error-code';
 import { errorResponseOf } from './common/errors/error-envelope';
 import { Metrics } from './common/metrics/metrics';
 import { requestIdOf } from './common/http/request-id';
@@ -38,10 +42,13 @@ export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
   return false;
 }
 
-/** The HTTP server: Fastify with a 16 KiB body limit and our request ids. */
-function createFastifyAdapter(): FastifyAdapter {
+/** The HTTP server: Fastify with a 16 KiB body limit, our request ids and bounded request times. */
+function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: http.trustProxy,
+    // A request whose bytes do not all arrive in time (a slow client) is cut off by Node.
+    requestTimeout: http.requestTimeoutMs,
     // Seed 000 spells its routes with a trailing slash (`POST /TwoFactorSession/`); accept both.
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestIdOf,
@@ -72,19 +79,33 @@ function createFastifyAdapter(): FastifyAdapter {
 /** Builds the app exactly as it is served: main.ts and the e2e tests both call this. */
 export async function createApp(): Promise<NestFastifyApplication> {
   // bodyParser: false because configureBodyParsing installs the one JSON parser.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createFastifyAdapter(), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  configureApp(app);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(),
+    createFastifyAdapter(httpConfig()),
+    { bodyParser: false, bufferLogs: true },
+  );
+  await configureApp(app);
   return app;
 }
 
-function configureApp(app: NestFastifyApplication): void {
+async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  await app.register(helmet, {
+    // Swagger UI (/docs) runs its own scripts and inline styles from this origin; nothing else is loaded.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        // The service is often reached over plain HTTP on a private network; upgrading would break /docs.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
   const fastify = app.getHttpAdapter().getInstance();
   configureBodyParsing(fastify);
+  answerSlowRequests(fastify, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY).requestTimeoutMs);
   observeRequests(fastify, app.get(Metrics));
   setUpSwagger(app);
 }
@@ -105,6 +126,25 @@ function configureBodyParsing(fastify: FastifyInstance): void {
 
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+  });
+}
+
+/**
+ * A request not answered within REQUEST_TIMEOUT_MS (a database that does not answer) gets a 503 now;
+ * its handler runs on and its late reply is dropped. Fastify's own handlerTimeout is not used: on
+ * Node 20 it stops its timer once a request body has been read, so it never timed out a POST.
+ */
+function answerSlowRequests(fastify: FastifyInstance, timeoutMs: number): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      const result = errorResponseOf(
+        new DomainError(ErrorCode.ServiceUnavailable, 'The request took too long; try again later'),
+      );
+      void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
+    }, timeoutMs);
+    reply.raw.once('close', () => clearTimeout(timer));
+    done();
   });
 }
 

@@ -13,9 +13,18 @@ export const httpConfig = registerAs('http', () => {
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     publicRateLimitPerMinute: env.PUBLIC_RATE_LIMIT,
+    trustProxy: trustProxyOf(env.TRUST_PROXY),
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     production: env.NODE_ENV === 'production',
   };
 });
+
+/** TRUST_PROXY in the form Fastify's `trustProxy` takes. */
+export function trustProxyOf(setting: string): boolean | number | string {
+  if (setting === 'true' || setting === 'false') return setting === 'true';
+  return /^\d+$/.test(setting) ? Number(setting) : setting;
+}
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string; timeoutMs: number }

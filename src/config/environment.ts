@@ -129,7 +129,32 @@ export class Environment {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(1000000)
   PUBLIC_RATE_LIMIT = 120;
+
+  /**
+   * Which proxies to believe about the client address (X-Forwarded-For), as Fastify's trustProxy:
+   * `false`, `true`, a hop count, or comma-separated addresses/CIDRs. Behind a load balancer the rate
+   * limit needs it, or every client is the balancer.
+   */
+  @Matches(/^(true|false|\d{1,2}|[0-9A-Fa-f:./]+(,\s*[0-9A-Fa-f:./]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count or comma-separated addresses/CIDRs',
+  })
+  TRUST_PROXY = 'false';
+
+  /** A request that takes longer (a database that does not answer) is answered 503, never left hanging. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(300000)
+  REQUEST_TIMEOUT_MS = 10000;
+
+  /** On SIGTERM/SIGINT: how long in-flight requests may take to finish before the process exits anyway. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(300000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
 
   /** How long a TwoFactorSession made by a successful login lives; an expired one reads as absent. */
   @Type(() => Number)

@@ -1,5 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app.config';
+import { DatabaseLogger } from './database-logger';
 import { AuditEvent } from '../two-factor/entities/audit-event.entity';
 import { BackupCode } from '../two-factor/entities/backup-code.entity';
 import { TwoFactorConfig } from '../two-factor/entities/two-factor-config.entity';
@@ -7,9 +8,16 @@ import { InitialSchema1795531219735 } from './migrations/1795531219735-InitialSc
 import { TwoFactorSession1795536000000 } from './migrations/1795536000000-TwoFactorSession';
 import { CaseSensitiveText1795540000000 } from './migrations/1795540000000-CaseSensitiveText';
 import { TwoFactorSession } from '../two-factor/entities/two-factor-session.entity';
+import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity';
+import { RateLimitBucket1795550000000 } from './migrations/1795550000000-RateLimitBucket';
 
-export const ENTITIES = [TwoFactorConfig, BackupCode, AuditEvent, TwoFactorSession];
-export const MIGRATIONS = [InitialSchema1795531219735, TwoFactorSession1795536000000, CaseSensitiveText1795540000000];
+export const ENTITIES = [TwoFactorConfig, BackupCode, AuditEvent, TwoFactorSession, RateLimitBucket];
+export const MIGRATIONS = [
+  InitialSchema1795531219735,
+  TwoFactorSession1795536000000,
+  CaseSensitiveText1795540000000,
+  RateLimitBucket1795550000000,
+];
 
 /**
  * The one builder of TypeORM options, used by the app and by ormconfig.ts (the CLI). The schema only
@@ -21,7 +29,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     migrations: MIGRATIONS,
     migrationsRun: true,
     synchronize: false,
-    logging: false,
+    logger: new DatabaseLogger(),
   } as const;
   if (config.kind === 'sqlite') {
     return {
@@ -46,6 +54,10 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     charset: 'utf8mb4',
     timezone: 'Z',
     connectTimeout: config.timeoutMs,
+    // A statement that gets no answer in time fails (mysql2 drops its connection, so an open
+    // transaction is rolled back by the server) instead of holding the request forever.
+    enableQueryTimeout: true,
+    maxQueryExecutionTime: config.timeoutMs,
     poolSize: config.poolSize,
     extra: {
       // Bounded queue: under overload or an outage, callers get a fast error (503), not an endless wait.

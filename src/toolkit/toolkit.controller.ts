@@ -2,6 +2,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
+import { PublicRateLimit } from '../common/rate-limit/public-rate-limit';
 import {
   BackupCodeResponse,
   CreateSecretKeyRequest,
@@ -26,6 +27,7 @@ const STATELESS =
   type: ErrorEnvelopeDto,
   example: errorExample(ErrorCode.ValidationError, 'A malformed field, named in `errors[].fieldName`', 'code'),
 })
+@PublicRateLimit()
 @Controller()
 export class ToolkitController {
   constructor(private readonly toolkit: ToolkitService) {}

@@ -184,6 +184,9 @@ export class TwoFactorService {
     const now = this.clock.now();
     await this.dataSource.transaction(async (manager) => {
       const config = await this.findOwned(manager, actor.tenant, kind, id);
+      // Take the config row's lock before touching its codes: two regenerations at once otherwise
+      // deadlocked on InnoDB (each held gap locks from its DELETE that the other's INSERT needed).
+      await manager.update(TwoFactorConfig, { id: config.id }, { updatedAt: now });
       await manager.delete(BackupCode, { configId: config.id });
       await manager.insert(
         BackupCode,

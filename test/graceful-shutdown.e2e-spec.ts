@@ -1,0 +1,158 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabases } from './helpers/test-app';
+import { sleep } from './helpers/time';
+
+/**
+ * Issue 5: on SIGTERM the service stops accepting connections, lets in-flight requests finish (their
+ * database work included), closes the database pool and exits 0; a request that never finishes does
+ * not hold the process past SHUTDOWN_TIMEOUT_MS. The real entry point (src/main.ts) in a child process.
+ */
+
+jest.setTimeout(120_000);
+
+const ROOT = join(__dirname, '..');
+const BODY = JSON.stringify({ secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '123456' });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Service {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startService(databaseUrl: string, settings: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'twofa-shutdown-'));
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      TS_NODE_SWC: 'true',
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      TWOFA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      ...settings,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    return code as number | null;
+  });
+  for (const started = Date.now(); ; await sleep(200)) {
+    if (child.exitCode !== null) throw new Error(`the service exited at start:\n${output}`);
+    if (Date.now() - started > 90_000) throw new Error(`the service did not start:\n${output}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+    if (ready?.status === 200) break;
+  }
+  return { child, port, output: () => output, exited };
+}
+
+/** A request whose body arrives in two parts: it is in flight until the second part is sent. */
+async function startSlowRequest(port: number): Promise<{ socket: Socket; finish: () => Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let response = '';
+  socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+  socket.write(
+    `POST /2fa/code:verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(BODY)}\r\nConnection: close\r\n\r\n${BODY.slice(0, 10)}`,
+  );
+  // Until the server has parsed the headers, the connection counts as idle and closing drops it.
+  await sleep(500);
+  return {
+    socket,
+    async finish() {
+      socket.write(BODY.slice(10));
+      await once(socket, 'close');
+      return response;
+    },
+  };
+}
+
+async function refusesConnections(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return false;
+  } catch {
+    return true;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe.each(testDatabases())('graceful shutdown on $name', (database) => {
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    databaseUrl = await database.create();
+  });
+
+  afterAll(async () => {
+    if (databaseUrl) await database.drop(databaseUrl);
+  });
+
+  /** MariaDB counts connections dropped without a goodbye (COM_QUIT) in Aborted_clients. */
+  async function abortedClients(): Promise<number | null> {
+    if (database.name !== 'mariadb') return null;
+    const connection = await createConnection(databaseUrl);
+    const [rows] = await connection.query("SHOW GLOBAL STATUS LIKE 'Aborted_clients'");
+    await connection.end();
+    return Number((rows as { Value: string }[])[0].Value);
+  }
+
+  it('finishes the in-flight request, refuses new connections, closes the pool and exits 0 on SIGTERM', async () => {
+    const service = await startService(databaseUrl, { SHUTDOWN_TIMEOUT_MS: '20000' });
+    const abortedBefore = await abortedClients();
+    const inFlight = await startSlowRequest(service.port);
+
+    service.child.kill('SIGTERM');
+    await sleep(1000);
+    expect(await refusesConnections(service.port)).toBe(true);
+    expect(service.child.exitCode).toBeNull();
+
+    // The rest of the body: the request is answered as usual (its rate-limit count uses the database).
+    const response = await inFlight.finish();
+    expect(response).toMatch(/^HTTP\/1\.1 200 /);
+    expect(response).toContain('{"result":"fail"}');
+    expect(await service.exited).toBe(0);
+    expect(service.output()).toContain('SIGTERM: finishing in-flight requests');
+    // The pool said goodbye to the server instead of dropping its connections.
+    expect(await abortedClients()).toBe(abortedBefore);
+  });
+
+  it('exits 1 once SHUTDOWN_TIMEOUT_MS has passed when a request never finishes', async () => {
+    const service = await startService(databaseUrl, { SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '60000' });
+    const inFlight = await startSlowRequest(service.port);
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(1);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1400);
+    expect(service.output()).toContain('did not finish within 1500 ms');
+    inFlight.socket.destroy();
+  });
+});
