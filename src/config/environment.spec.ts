@@ -1,3 +1,4 @@
+import { trustProxyOf } from './app.config';
 import { InvalidEnvironmentError, validateEnvironment } from './environment';
 
 function problemsOf(raw: Record<string, string>): string[] {
@@ -56,5 +57,22 @@ describe(validateEnvironment.name, () => {
 
   it('refuses an issuer with a colon (it would break the otpauth label)', () => {
     expect(problemsOf({ TOTP_ISSUER: 'ACME:Co' })).toEqual([expect.stringMatching(/^TOTP_ISSUER: /)]);
+  });
+
+  it('takes TRUST_PROXY as Fastify does (a flag, a hop count or addresses) and refuses anything else', () => {
+    expect(trustProxyOf(validateEnvironment({}).TRUST_PROXY)).toBe(false);
+    expect(trustProxyOf('true')).toBe(true);
+    expect(trustProxyOf('2')).toBe(2);
+    expect(trustProxyOf('10.0.0.0/8, 127.0.0.1')).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(problemsOf({ TRUST_PROXY: 'yes' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/8; rm -rf' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+  });
+
+  it('bounds the request and shutdown timeouts', () => {
+    expect(validateEnvironment({})).toMatchObject({ REQUEST_TIMEOUT_MS: 10000, SHUTDOWN_TIMEOUT_MS: 10000 });
+    expect(problemsOf({ REQUEST_TIMEOUT_MS: '50', SHUTDOWN_TIMEOUT_MS: '-1' })).toEqual([
+      expect.stringMatching(/^REQUEST_TIMEOUT_MS: /),
+      expect.stringMatching(/^SHUTDOWN_TIMEOUT_MS: /),
+    ]);
   });
 });

@@ -11,8 +11,11 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const result = errorResponseOf(error);
     if (result.unexpected) {
-      // Name and stack only: messages of driver errors may quote SQL parameters.
-      this.logger.error({ err: { name: (error as Error)?.name, stack: (error as Error)?.stack } }, 'Unhandled error');
+      // Name, driver code and the stack's frames only: the message (also the stack's first line) of a
+      // driver error may quote SQL parameters (`Duplicate entry '...'`).
+      const { name, stack, driverError } = (error ?? {}) as Error & { driverError?: { code?: string } };
+      const frames = stack?.split('\n').slice(1).join('\n');
+      this.logger.error({ err: { name, code: driverError?.code, stack: frames } }, 'Unhandled error');
     }
     if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
     void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
