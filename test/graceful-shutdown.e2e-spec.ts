@@ -145,7 +145,10 @@ describe.each(testDatabases())('graceful shutdown on $name', (database) => {
     expect(await abortedClients()).toBe(abortedBefore);
   });
 
-  it('exits 1 once SHUTDOWN_TIMEOUT_MS has passed when a request never finishes', async () => {
+  // The deadline does not depend on the database: once is enough.
+  const onSqlite = database.name === 'sqlite' ? it : it.skip;
+
+  onSqlite('exits 1 once SHUTDOWN_TIMEOUT_MS has passed when a request never finishes', async () => {
     const service = await startService(databaseUrl, { SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '60000' });
     const inFlight = await startSlowRequest(service.port);
     const signalledAt = Date.now();
