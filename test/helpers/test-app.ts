@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
+import { TEST_JWT_SECRET } from './tokens';
 
 /** A database the e2e suites run on: SQLite always, MariaDB when TEST_MYSQL_URL is set. */
 export interface TestDatabase {
@@ -47,7 +48,6 @@ export function testDatabases(): TestDatabase[] {
   return mysqlUrl ? [sqlite, mariadb(mysqlUrl)] : [sqlite];
 }
 
-export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-long-enough-0123456789';
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 export interface RunningApp {

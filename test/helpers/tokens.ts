@@ -1,5 +1,4 @@
 import { SignJWT } from 'jose';
-import { TEST_JWT_SECRET } from './test-app';
 import { nowSeconds } from './time';
 
 export interface TokenClaims {
@@ -15,6 +14,10 @@ export interface TokenClaims {
   /** Default HS256. */
   alg?: 'HS256' | 'HS384' | 'HS512';
 }
+
+/** The HS256 secret the test app verifies with. Kept here, not in test-app.ts, so tools outside jest (soak/) can
+ * mint tokens without loading the app. */
+export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-long-enough-0123456789';
 
 const encoder = new TextEncoder();
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
