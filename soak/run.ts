@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     await Promise.all(runningChildren().map((child) => child.stop()));
     await database?.drop().catch((error: unknown) => say(`could not drop the soak database: ${String(error)}`));
     database = undefined;
-    rmSync(work, { recursive: true, force: true });
+    if (!process.env.SOAK_KEEP) rmSync(work, { recursive: true, force: true });
   };
   const deadlineS = options.warmupS + options.durationS + DEADLINE_MARGIN_S;
   const hardDeadline = setTimeout(() => {

@@ -107,8 +107,11 @@ export class Traffic {
     const step = freshStep(user)!;
     const code = hotp(user.key, step);
     const credential = totpCredential(user, step);
-    const winners = await this.race(user, code, credential, 'totp');
-    if (winners > 0) this.accepted(user, step);
+    if ((await this.race(user, code, credential, 'totp')) > 0) {
+      // Not accepted(): the losers' failures, counted after the winner's reset, stay.
+      user.lastStep = step;
+      user.status = 'active';
+    }
   }
 
   private async wrongCode(user: SoakUser): Promise<void> {
@@ -121,6 +124,9 @@ export class Traffic {
    * database), then a valid code (429: locked, and the code is not spent), the unlock, the same code.
    */
   private async lockout(user: SoakUser): Promise<void> {
+    const step = freshStep(user)!;
+    const code = hotp(user.key, step);
+    const credential = totpCredential(user, step);
     let instance = this.anyInstance();
     while (user.failures < LOCKOUT_MAX_FAILURES) {
       const answer = await this.verify(user, wrongCode(user.key, stepAt()), instance, totpCredential(user, -1));
@@ -129,10 +135,6 @@ export class Traffic {
     }
     // The service restarts the count when it locks.
     user.failures = 0;
-    const step = freshStep(user);
-    if (step === null) return;
-    const code = hotp(user.key, step);
-    const credential = totpCredential(user, step);
     const locked = await this.verify(user, code, instance, credential, [429]);
     if (locked.status === 429 && !locked.headers.get('retry-after')) {
       this.client.reportUnexpected(locked, 'a Retry-After header');

@@ -42,8 +42,14 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction.
       enableWAL: true,
       // WAL + NORMAL is durable across process crashes and far faster than FULL for the per-login writes.
-      prepareDatabase: (db: { pragma(statement: string): unknown }) => {
+      prepareDatabase: (db: { pragma(statement: string): unknown; prepare(sql: string): unknown }) => {
         db.pragma('synchronous = NORMAL');
+        // Every transaction here writes. TypeORM begins them DEFERRED: with a second process on the file
+        // (two instances), a transaction that read first and writes after the other process committed
+        // fails at once (SQLITE_BUSY_SNAPSHOT, no busy wait): 500s/503s under the soak. IMMEDIATE takes
+        // the write lock at BEGIN, waiting up to the busy timeout; in one process it changes nothing.
+        const prepare = db.prepare.bind(db);
+        db.prepare = (sql: string) => prepare(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql);
       },
     };
   }

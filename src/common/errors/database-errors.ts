@@ -11,6 +11,10 @@ const UNAVAILABLE_CODES = new Set([
   'ER_SERVER_SHUTDOWN',
   'POOL_CLOSED',
   'SQLITE_BUSY',
+  // The extended codes of a busy database (e.g. a stale read snapshot when another process wrote).
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_BUSY_TIMEOUT',
+  'SQLITE_BUSY_RECOVERY',
   'SQLITE_CANTOPEN',
 ]);
 
