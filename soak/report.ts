@@ -44,7 +44,10 @@ export function printSummary(report: SoakReport): void {
     `requests: ${report.requests} in all (${report.requestsPerInstance.join(' / ')} per instance), ` +
       `${report.measuredRequests} in the ${report.measuredS} s after the warm-up (${rps.toFixed(0)} req/s)`,
   );
-  lines.push('', `${'route'.padEnd(44)} ${'requests'.padStart(8)}  ${'mean ms'.padStart(7)}  ${'max ms'.padStart(7)}  statuses`);
+  lines.push(
+    '',
+    `${'route'.padEnd(44)} ${'requests'.padStart(8)}  ${'mean ms'.padStart(7)}  ${'max ms'.padStart(7)}  statuses`,
+  );
   for (const [route, tally] of Object.entries(report.routes).sort(([a], [b]) => a.localeCompare(b))) {
     const count = Object.values(tally.statuses).reduce((sum, n) => sum + n, 0);
     const statuses = Object.entries(tally.statuses)
@@ -55,7 +58,12 @@ export function printSummary(report: SoakReport): void {
         `${tally.maxMs.toFixed(0).padStart(7)}  ${statuses}`,
     );
   }
-  lines.push('', `actions: ${Object.entries(report.actions).map(([name, n]) => `${name} ${n}`).join(', ')}`);
+  lines.push(
+    '',
+    `actions: ${Object.entries(report.actions)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ')}`,
+  );
   lines.push(`users: ${report.users}, successful logins: ${report.loginSuccesses}`);
   for (const [kind, race] of Object.entries(report.races)) {
     lines.push(
@@ -75,10 +83,14 @@ export function printSummary(report: SoakReport): void {
       `unexpected answers: ${report.unexpected.count}`,
   );
   for (const problem of [...report.serverErrors.samples, ...report.unexpected.samples].slice(0, 10)) {
-    lines.push(`  ${problem.route} on ${problem.instance} → ${problem.status} (${problem.requestId}): ${problem.detail}`);
+    lines.push(
+      `  ${problem.route} on ${problem.instance} → ${problem.status} (${problem.requestId}): ${problem.detail}`,
+    );
   }
   for (const duplicate of report.duplicates.slice(0, 10)) {
-    lines.push(`  duplicate: ${duplicate.credential} accepted ${duplicate.successes}× (${duplicate.requestIds.join(', ')})`);
+    lines.push(
+      `  duplicate: ${duplicate.credential} accepted ${duplicate.successes}× (${duplicate.requestIds.join(', ')})`,
+    );
   }
   lines.push('', 'RSS (MiB)   start   end    max   bound  steady');
   for (const { instance, verdict } of report.memory) {

@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     await Promise.all(runningChildren().map((child) => child.stop()));
     await database?.drop().catch((error: unknown) => say(`could not drop the soak database: ${String(error)}`));
     database = undefined;
-    if (!process.env.SOAK_KEEP) rmSync(work, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   };
   const deadlineS = options.warmupS + options.durationS + DEADLINE_MARGIN_S;
   const hardDeadline = setTimeout(() => {
@@ -105,7 +105,13 @@ async function main(): Promise<number> {
       instances.push(child);
     }
 
-    const token = await mintToken({ tenant, sub: 'soak-driver', scope: ALL_SCOPES, secret: jwtSecret, expiresIn: '6h' });
+    const token = await mintToken({
+      tenant,
+      sub: 'soak-driver',
+      scope: ALL_SCOPES,
+      secret: jwtSecret,
+      expiresIn: '6h',
+    });
     const client = new SoakClient(
       instances.map((child) => child.url),
       `soak-${runId}`,
@@ -134,7 +140,9 @@ async function main(): Promise<number> {
     const warmupTimer = setTimeout(() => {
       for (const track of memory) track.markStart(0);
       measuredFromRequests = client.requests;
-      say(`warm-up done: start RSS ${memory.map((track, i) => `${INSTANCE_NAMES[i]} ${track.samples.at(-1)?.mib} MiB`).join(', ')}`);
+      say(
+        `warm-up done: start RSS ${memory.map((track, i) => `${INSTANCE_NAMES[i]} ${track.samples.at(-1)?.mib} MiB`).join(', ')}`,
+      );
     }, options.warmupS * 1000);
     let lastRequests = 0;
     let lastAt = Date.now();

@@ -279,7 +279,10 @@ export class Traffic {
     );
     const created = answers.filter((answer) => answer.status === 200);
     if (racing) {
-      this.ledger.race('enrol', answers.flatMap((answer, instance) => (answer.status === 200 ? [instance] : [])));
+      this.ledger.race(
+        'enrol',
+        answers.flatMap((answer, instance) => (answer.status === 200 ? [instance] : [])),
+      );
       if (created.length !== 1) {
         this.client.reportUnexpected(answers[0], 'one 200 and one 409');
       }
@@ -506,7 +509,14 @@ export class Traffic {
     const secret = base32Encode(this.toolkitKey);
     const token = hotp(this.toolkitKey, stepAt());
     const post = (path: string, body: unknown) =>
-      this.client.send({ instance: this.anyInstance(), method: 'POST', path, route: `POST ${path}`, body, expect: [200] });
+      this.client.send({
+        instance: this.anyInstance(),
+        method: 'POST',
+        path,
+        route: `POST ${path}`,
+        body,
+        expect: [200],
+      });
     const verified = await post('/verify/token', { secret, token });
     if (verified.status === 200 && asJson(verified.json).valid !== true) {
       this.client.reportUnexpected(verified, 'valid: true');
@@ -522,7 +532,13 @@ export class Traffic {
 
   private async health(): Promise<void> {
     for (const path of ['/health/ready', '/health/live']) {
-      await this.client.send({ instance: this.anyInstance(), method: 'GET', path, route: `GET ${path}`, expect: [200] });
+      await this.client.send({
+        instance: this.anyInstance(),
+        method: 'GET',
+        path,
+        route: `GET ${path}`,
+        expect: [200],
+      });
     }
   }
 

@@ -15,8 +15,10 @@ export interface TokenClaims {
   alg?: 'HS256' | 'HS384' | 'HS512';
 }
 
-/** The HS256 secret the test app verifies with. Kept here, not in test-app.ts, so tools outside jest (soak/) can
- * mint tokens without loading the app. */
+/**
+ * The HS256 secret the test app verifies with. Kept here, not in test-app.ts, so that soak/ can mint
+ * tokens (with its own secret) without loading the app.
+ */
 export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-long-enough-0123456789';
 
 const encoder = new TextEncoder();
