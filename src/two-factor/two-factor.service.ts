@@ -11,6 +11,7 @@ import { lockoutConfig, totpConfig } from '../config/app.config';
 import { AuditEntry, AuditEventName, recordAudit } from './audit-log';
 import { BackupCodes } from './crypto/backup-codes';
 import { SecretCipher } from './crypto/secret-cipher';
+import { retryOnDeadlock } from './deadlock-retry';
 import { BackupCode } from './entities/backup-code.entity';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { QrCodeRenderer } from './qr-code';
@@ -170,36 +171,40 @@ export class TwoFactorService {
   }
 
   async remove(actor: Actor, kind: Subject['kind'], id: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const config = await this.findOwned(manager, actor.tenant, kind, id);
-      await manager.delete(BackupCode, { configId: config.id });
-      await manager.delete(TwoFactorConfig, { id: config.id });
-      await recordAudit(manager, this.clock.now(), this.auditEntry(actor, config, 'config.deleted', 'success'));
-    });
+    await retryOnDeadlock(() =>
+      this.dataSource.transaction(async (manager) => {
+        const config = await this.findOwned(manager, actor.tenant, kind, id);
+        await manager.delete(BackupCode, { configId: config.id });
+        await manager.delete(TwoFactorConfig, { id: config.id });
+        await recordAudit(manager, this.clock.now(), this.auditEntry(actor, config, 'config.deleted', 'success'));
+      }),
+    );
   }
 
   /** A new set of backup codes, replacing every earlier one. The plain codes exist only in this answer. */
   async regenerateBackupCodes(actor: Actor, kind: Subject['kind'], id: string): Promise<string[]> {
     const codes = this.backupCodes.generateSet();
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
-      const config = await this.findOwned(manager, actor.tenant, kind, id);
-      // Take the config row's lock before touching its codes: two regenerations at once otherwise
-      // deadlocked on InnoDB (each held gap locks from its DELETE that the other's INSERT needed).
-      await manager.update(TwoFactorConfig, { id: config.id }, { updatedAt: now });
-      await manager.delete(BackupCode, { configId: config.id });
-      await manager.insert(
-        BackupCode,
-        codes.map((code) => ({
-          id: randomUUID(),
-          configId: config.id,
-          codeHash: this.backupCodes.hash(this.backupCodes.normalize(code)!, config.id),
-          usedAt: null,
-          createdAt: now,
-        })),
-      );
-      await recordAudit(manager, now, this.auditEntry(actor, config, 'backup_codes.regenerated', 'success'));
-    });
+    await retryOnDeadlock(() =>
+      this.dataSource.transaction(async (manager) => {
+        const config = await this.findOwned(manager, actor.tenant, kind, id);
+        // Take the config row's lock before touching its codes: two regenerations at once otherwise
+        // deadlocked on InnoDB (each held gap locks from its DELETE that the other's INSERT needed).
+        await manager.update(TwoFactorConfig, { id: config.id }, { updatedAt: now });
+        await manager.delete(BackupCode, { configId: config.id });
+        await manager.insert(
+          BackupCode,
+          codes.map((code) => ({
+            id: randomUUID(),
+            configId: config.id,
+            codeHash: this.backupCodes.hash(this.backupCodes.normalize(code)!, config.id),
+            usedAt: null,
+            createdAt: now,
+          })),
+        );
+        await recordAudit(manager, now, this.auditEntry(actor, config, 'backup_codes.regenerated', 'success'));
+      }),
+    );
     return codes;
   }
 
