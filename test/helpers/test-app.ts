@@ -8,6 +8,9 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
 import { TEST_JWT_SECRET } from './tokens';
 
+/** Where the suites always imported it from; defined in tokens.ts. */
+export { TEST_JWT_SECRET };
+
 /** A database the e2e suites run on: SQLite always, MariaDB when TEST_MYSQL_URL is set. */
 export interface TestDatabase {
   name: 'sqlite' | 'mariadb';
