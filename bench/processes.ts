@@ -82,8 +82,10 @@ export async function startChild(options: {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  // Two sources, one file: neither may end it (stdout closing first made stderr's last words a
+  // "write after end" crash when a child failed at start); stop() ends it.
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
   let exited: string | undefined;
   const exitPromise = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
