@@ -27,6 +27,8 @@ export const totpCredential = (user: SoakUser, step: number): string =>
   `${user.kind.kind}:${user.subjectId}:secret${user.secretGeneration}:step${step}`;
 export const backupCredential = (user: SoakUser, code: string): string =>
   `${user.kind.kind}:${user.subjectId}:backup:${code}`;
+/** What a deliberately wrong code carries: no success may ever be recorded for it. */
+export const wrongCodeCredential = (user: SoakUser): string => `${user.kind.kind}:${user.subjectId}:wrong-code`;
 export const isBackupCredential = (credential: string): boolean => credential.includes(':backup:');
 
 export class Ledger {

@@ -7,7 +7,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { base32Decode, base32Encode, hotp, stepAt, wrongCode } from '../bench/totp';
 import { Kind, KINDS } from '../test/helpers/kinds';
 import { Answer, Request, SoakClient } from './client';
-import { backupCredential, Ledger, totpCredential } from './ledger';
+import { backupCredential, Ledger, totpCredential, wrongCodeCredential } from './ledger';
 import { freshStep, SoakUser, UserPool } from './users';
 
 /**
@@ -116,7 +116,7 @@ export class Traffic {
 
   private async wrongCode(user: SoakUser): Promise<void> {
     const code = wrongCode(user.key, stepAt());
-    this.failed(user, await this.verify(user, code, this.anyInstance(), totpCredential(user, -1)), 'fail');
+    this.failed(user, await this.verify(user, code, this.anyInstance(), wrongCodeCredential(user)), 'fail');
   }
 
   /**
@@ -129,7 +129,7 @@ export class Traffic {
     const credential = totpCredential(user, step);
     let instance = this.anyInstance();
     while (user.failures < LOCKOUT_MAX_FAILURES) {
-      const answer = await this.verify(user, wrongCode(user.key, stepAt()), instance, totpCredential(user, -1));
+      const answer = await this.verify(user, wrongCode(user.key, stepAt()), instance, wrongCodeCredential(user));
       if (!this.failed(user, answer, 'fail')) return;
       instance = this.otherInstance(instance);
     }
