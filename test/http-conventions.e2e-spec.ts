@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
-import { fieldNames } from './helpers/http';
+import { expectEnvelope, fieldNames, SERVER_REQUEST_ID } from './helpers/http';
 import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
@@ -17,40 +17,7 @@ const SETTINGS = {
   LOG_LEVEL: 'silent',
 };
 
-const ERROR_CODES = [
-  'ValidationError',
-  'Unauthorized',
-  'Forbidden',
-  'NotFound',
-  'Conflict',
-  'TooManyAttempts',
-  'PayloadTooLarge',
-  'UnsupportedMediaType',
-  'ServiceUnavailable',
-  'InternalError',
-];
-const SERVER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const VALID_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-
-/** Exactly `{responseStatus:{errorCode, message, errors:[{errorCode, fieldName, message}]}}`, nothing else. */
-function expectEnvelope(res: request.Response, status: number, errorCode: string): void {
-  expect({ status: res.status, errorCode: res.body?.responseStatus?.errorCode }).toEqual({ status, errorCode });
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(Object.keys(res.body)).toEqual(['responseStatus']);
-  const responseStatus = res.body.responseStatus;
-  expect(Object.keys(responseStatus).sort()).toEqual(['errorCode', 'errors', 'message']);
-  expect(ERROR_CODES).toContain(responseStatus.errorCode);
-  expect(typeof responseStatus.message).toBe('string');
-  expect(responseStatus.message.length).toBeGreaterThan(0);
-  expect(Array.isArray(responseStatus.errors)).toBe(true);
-  for (const error of responseStatus.errors) {
-    expect(Object.keys(error).sort()).toEqual(['errorCode', 'fieldName', 'message']);
-    for (const value of Object.values(error)) expect(typeof value).toBe('string');
-  }
-  // No stack trace, no framework fields, anywhere in the body.
-  expect(res.text).not.toMatch(/stack|statusCode|\bat .+\.(js|ts):\d+/i);
-  expect(res.headers['x-request-id']).toMatch(SERVER_REQUEST_ID);
-}
 
 describe.each(testDatabases().map((database) => [database.name, database] as const))(
   'HTTP conventions on %s',

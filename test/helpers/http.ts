@@ -1,3 +1,4 @@
+import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { Response } from 'supertest';
 
 /** Asserts a status, showing the body when it differs. */
@@ -7,6 +8,106 @@ export function expectStatus(res: Response, status: number): Response {
 }
 
 /** The fieldName of every error in the response's error envelope, in order. */
-export function fieldNames(res: Response): string[] {
+export function fieldNames(res: Pick<Response, 'body'>): string[] {
   return (res.body.responseStatus.errors as { fieldName: string }[]).map((error) => error.fieldName);
+}
+
+/** The stable errorCode words of API.md. */
+export const ERROR_CODES = [
+  'ValidationError',
+  'Unauthorized',
+  'Forbidden',
+  'NotFound',
+  'Conflict',
+  'TooManyAttempts',
+  'PayloadTooLarge',
+  'UnsupportedMediaType',
+  'ServiceUnavailable',
+  'InternalError',
+];
+
+/** The request ids the server makes (and the client ids it accepts). */
+export const SERVER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What the envelope check needs of a response: supertest's Response and RawResponse both fit. */
+export interface HttpResult {
+  status: number;
+  headers: Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
+
+/** Exactly `{responseStatus:{errorCode, message, errors:[{errorCode, fieldName, message}]}}`, nothing else. */
+export function expectEnvelope(res: HttpResult, status: number, errorCode: string): void {
+  expect({ status: res.status, errorCode: res.body?.responseStatus?.errorCode }).toEqual({ status, errorCode });
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(Object.keys(res.body)).toEqual(['responseStatus']);
+  const responseStatus = res.body.responseStatus;
+  expect(Object.keys(responseStatus).sort()).toEqual(['errorCode', 'errors', 'message']);
+  expect(ERROR_CODES).toContain(responseStatus.errorCode);
+  expect(typeof responseStatus.message).toBe('string');
+  expect(responseStatus.message.length).toBeGreaterThan(0);
+  expect(Array.isArray(responseStatus.errors)).toBe(true);
+  for (const error of responseStatus.errors) {
+    expect(Object.keys(error).sort()).toEqual(['errorCode', 'fieldName', 'message']);
+    for (const value of Object.values(error)) expect(typeof value).toBe('string');
+  }
+  // No stack trace, no framework fields, anywhere in the body.
+  expect(res.text).not.toMatch(/stack|statusCode|\bat .+\.(js|ts):\d+/i);
+  expect(res.headers['x-request-id']).toMatch(SERVER_REQUEST_ID);
+}
+
+export interface RawRequest {
+  method: string;
+  /** Sent byte for byte: no normalisation or encoding of the path and query. */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Send the body in chunks without a Content-Length (Transfer-Encoding: chunked). */
+  chunked?: boolean;
+}
+
+export interface RawResponse extends HttpResult {
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * One request over node:http with exactly the given method, path, headers and body bytes (supertest
+ * would add a content type, encode the body, or normalise the URL). The body is JSON-parsed when the
+ * response says it is JSON.
+ */
+export function sendRaw(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  const body = req.body === undefined ? undefined : Buffer.from(req.body);
+  const headers: Record<string, string> = { ...req.headers };
+  if (body && !req.chunked) headers['content-length'] = String(body.length);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const outgoing = httpRequest(
+      { hostname, port, method: req.method, path: req.path, headers, agent: false },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = undefined;
+          if (/^application\/json/.test(res.headers['content-type'] ?? '')) parsed = JSON.parse(text);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
+        });
+      },
+    );
+    // The server may answer (413) and close before the whole body is written: that is not a failure.
+    outgoing.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (body && req.chunked) {
+      for (let at = 0; at < body.length; at += 4096) outgoing.write(body.subarray(at, at + 4096));
+    } else if (body) {
+      outgoing.write(body);
+    }
+    outgoing.end();
+  });
 }
