@@ -121,7 +121,15 @@ function configureBodyParsing(fastify: FastifyInstance): void {
       const message = `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`;
       return done(DomainError.invalidField('body', message, 'InvalidBody'), undefined);
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, body as string, (error, parsed: unknown) => {
+      if (error) return done(error, undefined);
+      // Every body is one JSON object. Validation would read an array's indexes as fields, and a DTO whose
+      // fields are all optional would accept `null`, `[]`, `"x"` or `1` as "no fields".
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return done(DomainError.invalidField('body', 'Request body must be a JSON object', 'InvalidBody'), undefined);
+      }
+      done(null, parsed);
+    });
   });
 
   fastify.addHook('onSend', async (request, reply) => {

@@ -404,6 +404,10 @@ const ADMIN: Case[] = [
   partnerConfig('PUT', 'x')('PUT an id that is not a UUID', { body: json({ enabled: false }), ...bad('id') }),
   partnerConfig('DELETE', (s) => s.partnerB)("DELETE another tenant's config", { ...NOT_FOUND }),
   partnerConfig('DELETE', SQL_IN_PATH)('DELETE an SQL-looking id', { ...bad('id') }),
+  partnerConfig('DELETE', (s) => s.partnerA.id)('DELETE with a body field (the route takes none)', {
+    body: json({ cascade: false }),
+    ...unknownField('cascade'),
+  }),
   partnerConfig('PATCH', (s) => s.partnerA.id)('PATCH (no such method)', {
     body: json({ enabled: false }),
     ...NOT_FOUND,
@@ -470,9 +474,9 @@ const ADMIN: Case[] = [
   on('GET', `${AGENT.prefix}?perPage=1e3`, 'agentAdminA')('agent list: perPage 1e3', { ...bad('perPage') }),
 ];
 
-const partnerLogin = (path = PARTNER.loginPath, token: TokenName = 'partnerLoginA') => on('POST', path, token);
+const partnerLogin = (path: string = PARTNER.loginPath, token: TokenName = 'partnerLoginA') => on('POST', path, token);
 const login = partnerLogin();
-const agentLogin = (path = AGENT.loginPath) => on('POST', path, 'agentLoginA');
+const agentLogin = (path: string = AGENT.loginPath) => on('POST', path, 'agentLoginA');
 
 const LOGIN: Case[] = [
   login('malformed JSON', { body: '{"partneruserid":"pu-a1","code":"123456"', ...bad('body') }),
@@ -647,6 +651,11 @@ const SESSIONS: Case[] = [
   }),
   session('DELETE', (s) => s.sessionB)("DELETE another tenant's session", { ...NOT_FOUND }),
   session('DELETE', (s) => s.sessionA, 'expired')('DELETE with an expired token', { ...UNAUTHORIZED }),
+  session('DELETE', (s) => s.sessionA)('DELETE with a JSON array body', { body: '[]', ...bad('body') }),
+  session('DELETE', (s) => s.sessionA)('DELETE with a body field', {
+    body: json({ user_id: 'u1' }),
+    ...unknownField('user_id'),
+  }),
   sessions('GET', '/TwoFactorSession/?order=ASC')('order ASC (lower case only)', { ...bad('order') }),
   sessions('GET', '/TwoFactorSession/?orderBy=user_id')('orderBy user_id', { ...bad('orderBy') }),
   sessions('GET', '/TwoFactorSession/?responsePerPage=0')('responsePerPage 0', { ...bad('responsePerPage') }),
@@ -743,6 +752,7 @@ const OPERATIONS: Case[] = [
   audit('?page=9007199254740993')('a page beyond the safe integers', { ...bad('page') }),
   audit(`?event=${SQL_IN_PATH}`)('an SQL-looking event', { ...bad('event') }),
   audit('?subject=')('an empty subject', { ...bad('subject') }),
+  audit('?subject=pu%00a1')('a subject with a NUL byte', { ...bad('subject') }),
   audit(`?subject=${'s'.repeat(129)}`)('a subject over 128 characters', { ...bad('subject') }),
   audit('?tenant=corpus-b')('a tenant query field', { ...unknownField('tenant') }),
   // Matched literally: only the events of the user whose id *is* that text (the SQL-looking login above).

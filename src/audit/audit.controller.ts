@@ -2,6 +2,7 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsPageNumber, IsPageSize } from '../common/http/paging.decorator';
+import { IsSubjectIdText } from '../common/http/subject-id.decorator';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
 import { AuditQueryService } from '../two-factor/audit-query.service';
@@ -12,6 +13,7 @@ export class AuditQueryRequest {
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSubjectIdText()
   subject?: string;
 
   @ApiPropertyOptional({ description: 'An event name', example: 'verify.fail' })

@@ -1,5 +1,18 @@
 import { ErrorCode } from '../common/errors/error-code';
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  PipeTransform,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -14,7 +27,23 @@ import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorat
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { SessionView, TwoFactorSessionService } from '../two-factor/two-factor-session.service';
-import { CreateSessionRequest, ListSessionsQuery, SessionResponse, UpdateSessionRequest } from './dto/session.dto';
+import { NoBody } from '../common/http/no-body.decorator';
+import {
+  CreateSessionRequest,
+  ListSessionsQuery,
+  PUBLIC_ID,
+  PUBLIC_ID_MESSAGE,
+  SessionResponse,
+  UpdateSessionRequest,
+} from './dto/session.dto';
+
+/** A public_id in the path is shaped like every stored one, or it is a 400 naming it (as config ids are). */
+const publicIdParam: PipeTransform<string, string> = {
+  transform(value: string): string {
+    if (!PUBLIC_ID.test(value)) throw DomainError.invalidField('public_id', PUBLIC_ID_MESSAGE);
+    return value;
+  },
+};
 
 function toResponse(view: SessionView): SessionResponse {
   return {
@@ -72,7 +101,10 @@ export class SessionsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'One live session' })
   @ApiOkResponse({ type: SessionResponse })
-  async get(@CurrentActor() actor: Actor, @Param('public_id') publicId: string): Promise<SessionResponse> {
+  async get(
+    @CurrentActor() actor: Actor,
+    @Param('public_id', publicIdParam) publicId: string,
+  ): Promise<SessionResponse> {
     return toResponse(await this.sessions.get(actor, publicId));
   }
 
@@ -82,7 +114,7 @@ export class SessionsController {
   @ApiNoContentResponse({ description: 'Updated' })
   async update(
     @CurrentActor() actor: Actor,
-    @Param('public_id') publicId: string,
+    @Param('public_id', publicIdParam) publicId: string,
     @Body() body: UpdateSessionRequest,
   ): Promise<void> {
     if (body.public_id !== undefined && body.public_id !== publicId) {
@@ -95,7 +127,11 @@ export class SessionsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a session' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  async remove(@CurrentActor() actor: Actor, @Param('public_id') publicId: string): Promise<void> {
+  async remove(
+    @CurrentActor() actor: Actor,
+    @Param('public_id', publicIdParam) publicId: string,
+    @NoBody() _body: undefined,
+  ): Promise<void> {
     await this.sessions.remove(actor, publicId);
   }
 }

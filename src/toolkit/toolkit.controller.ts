@@ -2,6 +2,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
+import { NoBody } from '../common/http/no-body.decorator';
 import { PublicRateLimit } from '../common/rate-limit/public-rate-limit';
 import {
   BackupCodeResponse,
@@ -58,7 +59,7 @@ export class ToolkitController {
     description: 'Same format as the per-user backup codes. Nothing is stored.',
   })
   @ApiOkResponse({ type: BackupCodeResponse })
-  createBackupCode(): BackupCodeResponse {
+  createBackupCode(@NoBody() _body: undefined): BackupCodeResponse {
     return this.toolkit.createBackupCode();
   }
 

@@ -1,14 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsPageNumber, IsPageSize } from '../../common/http/paging.decorator';
+import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
 
-const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const PUBLIC_ID_MESSAGE = 'public_id must be 1 to 64 letters, digits, _ or -';
 
 export class CreateSessionRequest {
   @ApiProperty({ description: 'The user who passed 2FA', example: 'fgklr4zxdkloknhx307x', maxLength: 128 })
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSubjectIdText()
   user_id!: string;
 
   @ApiPropertyOptional({
@@ -17,7 +20,7 @@ export class CreateSessionRequest {
   })
   @IsOptional()
   @IsString()
-  @Matches(PUBLIC_ID, { message: 'public_id must be 1 to 64 letters, digits, _ or -' })
+  @Matches(PUBLIC_ID, { message: PUBLIC_ID_MESSAGE })
   public_id?: string;
 
   @ApiProperty({ example: true })
@@ -30,6 +33,7 @@ export class UpdateSessionRequest {
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSubjectIdText()
   user_id!: string;
 
   @ApiPropertyOptional({
@@ -38,7 +42,7 @@ export class UpdateSessionRequest {
   })
   @IsOptional()
   @IsString()
-  @Matches(PUBLIC_ID, { message: 'public_id must be 1 to 64 letters, digits, _ or -' })
+  @Matches(PUBLIC_ID, { message: PUBLIC_ID_MESSAGE })
   public_id?: string;
 
   @ApiProperty({ example: true })

@@ -30,6 +30,7 @@ import { CurrentActor, RequireScope } from '../../common/auth/require-scope.deco
 import { DomainError } from '../../common/errors/domain-error';
 import { defineDto } from '../../common/http/define-dto';
 import { ErrorEnvelopeDto, errorExample } from '../../common/http/error-envelope.dto';
+import { NoBody } from '../../common/http/no-body.decorator';
 import { TwoFactorService } from '../two-factor.service';
 import { configDtos } from './config-dto.factory';
 import { toConfigResponse } from './config-response.mapper';
@@ -129,7 +130,11 @@ export function configAdminController(spec: SubjectKindSpec): Type {
     @HttpCode(204)
     @ApiOperation({ summary: 'Delete the config and its backup codes' })
     @ApiNoContentResponse({ description: 'Deleted' })
-    async remove(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<void> {
+    async remove(
+      @CurrentActor() actor: Actor,
+      @Param('id', uuid) id: string,
+      @NoBody() _body: undefined,
+    ): Promise<void> {
       await this.twoFactor.remove(actor, spec.kind, id);
     }
 
@@ -138,7 +143,11 @@ export function configAdminController(spec: SubjectKindSpec): Type {
     @Header('Cache-Control', 'no-store')
     @ApiOperation({ summary: '10 new backup codes, replacing all earlier ones; shown once, stored hashed' })
     @ApiOkResponse({ type: BackupCodesResponse })
-    async backupCodes(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<{ codes: string[] }> {
+    async backupCodes(
+      @CurrentActor() actor: Actor,
+      @Param('id', uuid) id: string,
+      @NoBody() _body: undefined,
+    ): Promise<{ codes: string[] }> {
       return { codes: await this.twoFactor.regenerateBackupCodes(actor, spec.kind, id) };
     }
   }

@@ -15,11 +15,10 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { defineDto } from '../../common/http/define-dto';
+import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
 import { SubjectKindSpec } from './subject-kinds';
 
 const TWO_FACTOR_STATUSES = ['pending', 'active', 'disabled'] as const;
-/** User ids: 1..128 printable characters, no control characters. */
-const SUBJECT_ID = /^[^\p{Cc}\p{Cs}]{1,128}$/u;
 
 const exampleIdOf = (spec: SubjectKindSpec): string => (spec.kind === 'partner' ? 'pu-10042' : 'agent-007');
 
@@ -36,7 +35,7 @@ function subjectIdField(spec: SubjectKindSpec, required: boolean): PropertyDecor
     IsString(),
     MinLength(1),
     MaxLength(128),
-    Matches(SUBJECT_ID, { message: '$property must not contain control characters' }),
+    IsSubjectIdText(),
   ];
 }
 
@@ -66,11 +65,12 @@ export function configDtos(
   for (const alias of spec.idAliases) {
     createFields[alias] = [
       ApiPropertyOptional({ type: String, description: `Alias of ${spec.idField}`, example: 'agent-007' }),
-      IsOptional(),
+      // Not IsOptional: that skips null too, and `{"partneruserid": null}` then enrolled a user named "null".
+      ValidateIf((body: Record<string, unknown>) => body[alias] !== undefined),
       IsString(),
       MinLength(1),
       MaxLength(128),
-      Matches(SUBJECT_ID, { message: '$property must not contain control characters' }),
+      IsSubjectIdText(),
     ];
   }
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
 
 export class GenerateKeyRequest {
   @ApiProperty({ description: "Must equal the token's tenant", example: 'acme' })
@@ -23,6 +24,7 @@ export class ResetRequest {
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSubjectIdText()
   targetUserId!: string;
 
   @ApiProperty({
