@@ -12,6 +12,7 @@ import { DomainError } from './common/errors/domain-error';
 import { ErrorCode } from './common/errors/error-code';
 import { errorResponseOf } from './common/errors/error-envelope';
 import { Metrics } from './common/metrics/metrics';
+import { replyToClientError } from './common/http/client-error';
 import { requestIdOf } from './common/http/request-id';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -52,6 +53,7 @@ function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapt
     // Seed 000 spells its routes with a trailing slash (`POST /TwoFactorSession/`); accept both.
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestIdOf,
+    clientErrorHandler: replyToClientError,
     // Errors Fastify raises before routing (a bad percent-encoding in the path, an over-long path
     // parameter) otherwise answer with Fastify's own body (`statusCode`, `code`, no request id).
     // These replies skip the route hooks, so the request id header is set here too.

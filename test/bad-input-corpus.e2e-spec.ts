@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { expectEnvelope, expectStatus, fieldNames, RawResponse, sendRaw } from './helpers/http';
+import { expectEnvelope, expectStatus, fieldNames, RawResponse, sendBytes, sendRaw } from './helpers/http';
 import { AGENT, PARTNER } from './helpers/kinds';
 import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
@@ -114,7 +114,9 @@ interface Case {
   path: Lazy<string>;
   /** A token by name, or a raw Authorization header value. */
   token?: TokenName;
-  authorization?: string;
+  authorization?: Lazy<string>;
+  /** The whole HTTP message, written to a socket as is (method and path then only name the case). */
+  raw?: string;
   /** The raw body bytes. */
   body?: Lazy<string | Buffer>;
   /** Content-Type of the body; default application/json when there is a body, null for none. */
@@ -739,6 +741,47 @@ const USERS: Case[] = [
 const audit = (query: string, token: TokenName = 'auditA') => on('GET', `/audit${query}`, token);
 const metrics = (token?: TokenName) => on('GET', '/metrics', token);
 
+/** A whole request that Node's HTTP parser refuses: the server answers before there is a request id to echo. */
+const message = (lines: string[], body = '') => `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n${body}`;
+
+const HTTP: Case[] = [
+  on('GET', '/audit')('headers over 16 KiB (a 20 KiB bearer token)', {
+    raw: message(['GET /audit HTTP/1.1', 'Host: corpus', `Authorization: Bearer ${'a'.repeat(20 * 1024)}`]),
+    status: 431,
+    errorCode: 'ValidationError',
+    fieldName: 'headers',
+  }),
+  on('POST', '/2fa/codes')('a Content-Length that is not a number', {
+    raw: message(
+      ['POST /2fa/codes HTTP/1.1', 'Host: corpus', 'Content-Type: application/json', 'Content-Length: abc'],
+      '{}',
+    ),
+    ...bad('request'),
+  }),
+  on('POST', '/partnerloginapi/2fa:verify')('both Content-Length and Transfer-Encoding (request smuggling)', {
+    raw: message(
+      [
+        'POST /partnerloginapi/2fa:verify HTTP/1.1',
+        'Host: corpus',
+        'Content-Type: application/json',
+        'Content-Length: 4',
+        'Transfer-Encoding: chunked',
+      ],
+      '0\r\n\r\n',
+    ),
+    ...bad('request'),
+  }),
+  on('GET', '/health/live x')('a space in the request target', {
+    raw: message(['GET /health/live x HTTP/1.1', 'Host: corpus']),
+    ...bad('request'),
+  }),
+  on('GET', '/health/live\0')('a raw NUL byte in the request target', {
+    raw: message(['GET /health/live\0 HTTP/1.1', 'Host: corpus']),
+    ...bad('request'),
+  }),
+  on('GET', '/')('a request line that is not HTTP', { raw: message(['HELLO corpus']), ...bad('request') }),
+];
+
 const OPERATIONS: Case[] = [
   on('GET', '/audit')('no token', { ...UNAUTHORIZED }),
   audit('', 'partnerAdminA')('a token without audit:read', { ...FORBIDDEN }),
@@ -774,6 +817,15 @@ const OPERATIONS: Case[] = [
   metrics('algNone')('an alg:none token', { ...UNAUTHORIZED }),
   metrics('otherSecret')('a forged token', { ...UNAUTHORIZED }),
   { ...metrics()('Basic credentials', { ...UNAUTHORIZED }), authorization: 'Basic YWRtaW46YWRtaW4=' },
+  // The scheme is case-insensitive (RFC 9110 §11.1); the token is what is checked.
+  {
+    ...metrics()('the scheme spelt "bearer" is still a bearer token (200)', { status: 200 }),
+    authorization: (s: Seeded) => `bearer ${s.tokens.metricsA}`,
+  },
+  {
+    ...metrics()('"bearer" with a forged token', { ...UNAUTHORIZED }),
+    authorization: (s: Seeded) => `bearer ${s.tokens.otherSecret}`,
+  },
   { ...metrics()('two bearer tokens', { ...UNAUTHORIZED }), authorization: 'Bearer a.b.c Bearer d.e.f' },
   on('POST', '/metrics', 'metricsA')('metrics with POST', { body: '{}', ...NOT_FOUND }),
 
@@ -791,6 +843,7 @@ const CORPUS: Case[] = [
   ...SESSIONS.map((c) => ({ ...c, name: `TwoFactorSession ${c.method}: ${c.name}` })),
   ...USERS.map((c) => ({ ...c, name: `users ${c.method}: ${c.name}` })),
   ...OPERATIONS.map((c) => ({ ...c, name: `operations ${c.method}: ${c.name}` })),
+  ...HTTP.map((c) => ({ ...c, name: `HTTP message ${c.method}: ${c.name}` })),
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -996,21 +1049,24 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
       const type = kase.type === undefined ? (body !== undefined ? 'application/json' : null) : kase.type;
       if (type) headers['content-type'] = type;
       if (kase.token) headers.authorization = `Bearer ${seeded.tokens[kase.token]}`;
-      if (kase.authorization) headers.authorization = kase.authorization;
+      if (kase.authorization) headers.authorization = resolve(kase.authorization, seeded);
 
       const before = await snapshot(dataSource);
-      const res = await sendRaw(running().url, {
-        method: kase.method,
-        path: resolve(kase.path, seeded),
-        headers,
-        body,
-        chunked: kase.chunked,
-      });
+      const res = kase.raw
+        ? await sendBytes(running().url, kase.raw)
+        : await sendRaw(running().url, {
+            method: kase.method,
+            path: resolve(kase.path, seeded),
+            headers,
+            body,
+            chunked: kase.chunked,
+          });
       const after = await snapshot(dataSource);
 
       expect(res.status).not.toBe(500);
       expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: kase.status });
-      expect(res.headers['x-request-id']).toBe(requestId);
+      // A message the HTTP parser refused never became a request: its id is a fresh one (checked below).
+      if (!kase.raw) expect(res.headers['x-request-id']).toBe(requestId);
       if (kase.status >= 400) {
         expectEnvelope(res, kase.status, kase.errorCode!);
         if (kase.fieldName !== undefined) {

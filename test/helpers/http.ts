@@ -1,4 +1,5 @@
 import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { Response } from 'supertest';
 
 /** Asserts a status, showing the body when it differs. */
@@ -109,5 +110,35 @@ export function sendRaw(baseUrl: string, req: RawRequest): Promise<RawResponse> 
       outgoing.write(body);
     }
     outgoing.end();
+  });
+}
+
+/**
+ * Writes `message` (a whole HTTP/1.1 request, which should say `Connection: close`) to a fresh socket and
+ * parses the answer: for requests node:http would refuse to send (a bad Content-Length, headers over the
+ * server's limit, a broken request line).
+ */
+export function sendBytes(baseUrl: string, message: string | Buffer): Promise<RawResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.end(message));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // The server may close while the request is still being written: what it sent is the answer.
+    socket.on('error', (error) => (chunks.length > 0 ? undefined : reject(error)));
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const headerEnd = text.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return reject(new Error(`not an HTTP response: ${JSON.stringify(text.slice(0, 200))}`));
+      const [statusLine, ...headerLines] = text.slice(0, headerEnd).split('\r\n');
+      const headers: IncomingHttpHeaders = {};
+      for (const line of headerLines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      const body = text.slice(headerEnd + 4);
+      const parsed: unknown = /^application\/json/.test(headers['content-type'] ?? '') ? JSON.parse(body) : undefined;
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text: body, body: parsed });
+    });
   });
 }

@@ -46,7 +46,8 @@ export class JwtVerifier {
   }
 
   async verify(authorization: string | undefined): Promise<Principal> {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '');
+    // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer x` is the same credential.
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization ?? '');
     if (!match) throw unauthorized('A bearer token is required');
     let payload: JWTPayload;
     try {
