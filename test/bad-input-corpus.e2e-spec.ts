@@ -431,6 +431,7 @@ const ADMIN: Case[] = [
   partnerList('page=1.5')('a fractional page', { ...bad('page') }),
   partnerList('page=99999999999999999999')('a huge page', { ...bad('page') }),
   partnerList('page=1&page=2')('page given twice', { ...bad('page') }),
+  partnerList('partneruserid=pu-a1&partneruserid=pu-b1')('partneruserid given twice', { ...bad('partneruserid') }),
   partnerList('perPage=0')('perPage 0', { ...bad('perPage') }),
   partnerList('perPage=101')('perPage above 100', { ...bad('perPage') }),
   partnerList('perPage=-5')('a negative perPage', { ...bad('perPage') }),
@@ -526,6 +527,19 @@ const LOGIN: Case[] = [
   }),
   login("another tenant's user: a plain fail that does not touch their config (200)", {
     body: json({ partneruserid: 'pu-b1', code: '123456' }),
+    status: 200,
+    writes: VERIFY_FAIL,
+    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+  }),
+  // MySQL's default PAD SPACE / case-insensitive collations would make these pu-a1 (the failure would land on it).
+  login('a user id with a trailing space is another user (200 fail, pu-a1 untouched)', {
+    body: json({ partneruserid: 'pu-a1 ', code: '123456' }),
+    status: 200,
+    writes: VERIFY_FAIL,
+    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+  }),
+  login('a user id in upper case is another user (200 fail, pu-a1 untouched)', {
+    body: json({ partneruserid: 'PU-A1', code: '123456' }),
     status: 200,
     writes: VERIFY_FAIL,
     check: (res) => expect(res.body).toEqual({ result: 'fail' }),
@@ -795,6 +809,7 @@ const OPERATIONS: Case[] = [
   audit('?page=9007199254740993')('a page beyond the safe integers', { ...bad('page') }),
   audit(`?event=${SQL_IN_PATH}`)('an SQL-looking event', { ...bad('event') }),
   audit('?subject=')('an empty subject', { ...bad('subject') }),
+  audit('?event=verify.fail&event=reset')('event given twice', { ...bad('event') }),
   audit('?subject=pu%00a1')('a subject with a NUL byte', { ...bad('subject') }),
   audit(`?subject=${'s'.repeat(129)}`)('a subject over 128 characters', { ...bad('subject') }),
   audit('?tenant=corpus-b')('a tenant query field', { ...unknownField('tenant') }),
