@@ -45,6 +45,11 @@ const SQL = "' OR 1=1 --";
 const SQL_IN_PATH = encodeURIComponent(SQL).replace(/'/g, '%27');
 const EMOJI = '🦄🔥';
 const HUGE = 'x'.repeat(17 * 1024);
+/**
+ * The 2FA tables, seeded with rows a wrong write could change. Every other entity table is compared too:
+ * rate_limit_bucket stays empty here, because the suite runs with the public rate limit off (with it on,
+ * a refused public request does count against its address: that is the limiter's job, not a stored change).
+ */
 const TABLES = ['audit_event', 'backup_code', 'two_factor_config', 'two_factor_session'];
 
 /** What the corpus seeds through the real API before the cases run. */
@@ -925,7 +930,7 @@ function expectWrites(changes: Record<string, TableDiff>, kase: Case, seeded: Se
     const { added, removed, changed } = changes[table];
     return { added: added.length, removed: removed.length, changed: changed.map((c) => c.columns) };
   };
-  for (const table of TABLES) {
+  for (const table of Object.keys(changes)) {
     if (table === 'audit_event' && expected) continue;
     if (table === 'two_factor_config' && expected?.failureOf) continue;
     expect({ table, ...summary(table) }).toEqual({ table, added: 0, removed: 0, changed: [] });
@@ -1020,7 +1025,7 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
       };
       // The snapshot sees every table, and each holds rows a wrong write could change.
       const tables = await snapshot(rawDataSource(running()));
-      expect(Object.keys(tables).sort()).toEqual(TABLES);
+      expect(Object.keys(tables)).toEqual(expect.arrayContaining(TABLES));
       for (const table of TABLES) expect({ table, rows: tables[table].size > 0 }).toEqual({ table, rows: true });
     });
 
