@@ -1030,7 +1030,12 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
     });
 
     afterAll(() => {
-      console.log(`bad-input corpus on ${databaseName}: ${tried} of ${CORPUS.length} cases tried`);
+      const byStatus = new Map<number, number>();
+      for (const kase of CORPUS) byStatus.set(kase.status, (byStatus.get(kase.status) ?? 0) + 1);
+      const statuses = [...byStatus].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`);
+      console.log(
+        `bad-input corpus on ${databaseName}: ${tried} of ${CORPUS.length} cases tried (expected ${statuses.join(', ')})`,
+      );
     });
 
     it('has at least 40 cases, over every route family', () => {
