@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { oathtoolTotp, wrongCode } from './helpers/oathtool';
+import { freePort } from './helpers/free-port';
 import { TOTP_SETTINGS } from './helpers/suite';
 import { RunningApp, startApp } from './helpers/test-app';
 import { sleep } from './helpers/time';
@@ -48,16 +48,6 @@ interface Sample {
   } | null;
   /** The agent id an enrolment asked for. */
   agentId?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A private MariaDB instance, driven through the CI scripts. */
