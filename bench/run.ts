@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     const runId = `${Date.now().toString(36)}${randomChars(4).replace(/[^A-Za-z0-9]/g, 'x')}`;
     const tenant = `${TENANT_PREFIX}-${runId}`;
     const jwtSecret = randomChars(48);
+    const encryptionKey = randomBytes(32);
     const token = await signToken(jwtSecret, tenant);
     const serviceDatabaseUrl = databaseUrl ?? `sqlite:${join(work, 'bench.sqlite')}`;
     const dataDir = join(work, 'data');
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         AUTH_JWT_SECRET: jwtSecret,
-        TWOFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        TWOFA_ENCRYPTION_KEY: encryptionKey.toString('base64'),
         DATA_DIR: dataDir,
         DATABASE_URL: serviceDatabaseUrl,
         LOCKOUT_MAX_FAILURES: '100',
@@ -137,7 +138,14 @@ async function main(): Promise<void> {
     });
     process.stderr.write(`service ready at ${service.url} (pid ${service.process.pid})\n`);
 
-    const users = await seedUsers(service.url, token, `${TENANT_PREFIX}-${runId}`, options.users);
+    const users = await seedUsers({
+      baseUrl: service.url,
+      token,
+      tenant,
+      count: options.users,
+      databaseUrl: serviceDatabaseUrl,
+      encryptionKey,
+    });
     const baselines = options.baselines
       ? await Baselines.start({
           root: ROOT,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { AuditEvent } from './entities/audit-event.entity';
 
 export type AuditEventName =
   | 'config.created'
@@ -33,13 +32,39 @@ export interface AuditEntry {
   requestId: string | null;
 }
 
+const AUDIT_COLUMNS = '(id, tenant, event, outcome, actor, subject_kind, subject_id, config_id, request_id, created_at)';
+const AUDIT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** One fixed text per row count (requests write one to three events), so each is prepared once. */
+const insertSqlByRows = new Map<number, string>();
+
+function insertSql(rows: number): string {
+  let sql = insertSqlByRows.get(rows);
+  if (sql === undefined) {
+    sql = `INSERT INTO audit_event ${AUDIT_COLUMNS} VALUES ${Array.from({ length: rows }, () => AUDIT_ROW).join(', ')}`;
+    insertSqlByRows.set(rows, sql);
+  }
+  return sql;
+}
+
 /**
  * Appends audit events through the caller's transaction manager, so an event is stored exactly when
  * the change it records is. Entries carry ids and outcomes only: never a secret or a code.
  */
 export async function recordAudit(manager: EntityManager, now: number, ...entries: AuditEntry[]): Promise<void> {
-  await manager.insert(
-    AuditEvent,
-    entries.map((entry) => ({ id: randomUUID(), createdAt: now, ...entry })),
-  );
+  const parameters: unknown[] = [];
+  for (const entry of entries) {
+    parameters.push(
+      randomUUID(),
+      entry.tenant,
+      entry.event,
+      entry.outcome,
+      entry.actor,
+      entry.subjectKind,
+      entry.subjectId,
+      entry.configId,
+      entry.requestId,
+      now,
+    );
+  }
+  await manager.query(insertSql(entries.length), parameters);
 }

@@ -14,6 +14,9 @@ import { isUniqueViolation } from './unique-violation';
 
 const PUBLIC_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const PUBLIC_ID_LENGTH = 30; // ~155 bits, the shape of seed 000's ids
+const INSERT_LOGIN_SESSION =
+  'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, bool, created_at, expires_at) ' +
+  'VALUES (?, ?, ?, ?, 1, ?, ?)';
 
 export interface SessionView {
   userId: string;
@@ -47,7 +50,15 @@ export class TwoFactorSessionService {
     now: number,
   ): Promise<string> {
     const session = this.newSession(tenant, kind, userId, true, now);
-    await manager.insert(TwoFactorSession, session);
+    // Fixed SQL text (prepared once) instead of the entity insert: this runs on every successful login.
+    await manager.query(INSERT_LOGIN_SESSION, [
+      session.tenant,
+      session.publicId,
+      session.userId,
+      session.kind,
+      session.createdAt,
+      session.expiresAt,
+    ]);
     return session.publicId;
   }
 

@@ -17,6 +17,7 @@ import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { QrCodeRenderer } from './qr-code';
 import { TwoFactorSessionService } from './two-factor-session.service';
 import { isUniqueViolation } from './unique-violation';
+import { affectedRows, CONSUME_STEP, COUNT_FAILURE, findConfigBySubject, LOCK_AFTER_FAILURE } from './login-statements';
 import { encodeBase32 } from './totp/base32';
 import { InvalidOtpauthLabelError } from './totp/totp.errors';
 import { TotpProvider } from './totp/totp.provider';
@@ -287,16 +288,17 @@ export class TwoFactorService {
 
     if (!config || config.status === 'disabled') {
       this.dummyVerification(code, now);
-      await this.dataSource.transaction((manager) =>
-        recordAudit(manager, now, this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure')),
+      // One INSERT is atomic on its own: no transaction around it.
+      await recordAudit(
+        this.dataSource.manager,
+        now,
+        this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure'),
       );
       this.metrics.countVerification('fail', 'none');
       return { verified: false };
     }
     if (config.lockedUntil !== null && config.lockedUntil > now) {
-      await this.dataSource.transaction((manager) =>
-        recordAudit(manager, now, this.auditEntry(actor, config, 'verify.locked', 'failure')),
-      );
+      await recordAudit(this.dataSource.manager, now, this.auditEntry(actor, config, 'verify.locked', 'failure'));
       this.metrics.countVerification('locked', 'none');
       throw this.lockedError(config.lockedUntil, now);
     }
@@ -322,25 +324,16 @@ export class TwoFactorService {
     return this.dataSource.transaction(async (manager) => {
       // Consume the step: only if it is newer than every step used before, the config is usable and
       // not locked. Concurrent requests with the same code race here and exactly one matches the row.
-      const consumed = await manager
-        .createQueryBuilder()
-        .update(TwoFactorConfig)
-        .set({
-          lastUsedStep: match.step,
-          failedAttempts: 0,
-          lockedUntil: null,
-          status: 'active',
-          activatedAt: () => 'COALESCE(activated_at, :now)',
-          updatedAt: now,
-        })
-        .where('id = :id', { id: config.id })
-        .andWhere("status IN ('pending', 'active')")
-        .andWhere('(locked_until IS NULL OR locked_until <= :now)', { now })
-        .andWhere('(last_used_step IS NULL OR last_used_step < :step)', { step: match.step })
-        // ...and only if the secret the code was checked against is still the stored one (no rotation in between).
-        .andWhere('secret_ciphertext = :sealed', { sealed: config.secretCiphertext })
-        .execute();
-      if (consumed.affected !== 1) {
+      const consumed = await affectedRows(manager, CONSUME_STEP, [
+        match.step,
+        now,
+        now,
+        config.id,
+        now,
+        match.step,
+        config.secretCiphertext,
+      ]);
+      if (consumed !== 1) {
         this.metrics.countVerification('replay', 'totp');
         return this.recordFailure(manager, actor, config, 'verify.replay', now);
       }
@@ -403,8 +396,8 @@ export class TwoFactorService {
   }
 
   /**
-   * Counts a failure in one UPDATE (the lock is decided from the count in the row, so failures add up
-   * across instances); reaching the limit locks the config and starts the count again.
+   * Counts a failure in the row (the lock is decided from the count in the database, so failures add
+   * up across instances); reaching the limit locks the config and starts the count again.
    */
   private async recordFailure(
     manager: EntityManager,
@@ -414,25 +407,15 @@ export class TwoFactorService {
     now: number,
   ): Promise<{ verified: false }> {
     const lockUntil = now + this.lockout.lockSeconds * 1000;
-    // locked_until is assigned first: MySQL evaluates SET left to right with updated values.
-    await manager
-      .createQueryBuilder()
-      .update(TwoFactorConfig)
-      .set({
-        lockedUntil: () => 'CASE WHEN failed_attempts + 1 >= :maxFailures THEN :lockUntil ELSE locked_until END',
-        failedAttempts: () => 'CASE WHEN failed_attempts + 1 >= :maxFailures THEN 0 ELSE failed_attempts + 1 END',
-        updatedAt: now,
-      })
-      .where('id = :id', { id: config.id })
-      .setParameters({ maxFailures: this.lockout.maxFailures, lockUntil })
-      .execute();
-    // Our own UPDATE holds the row until commit, so this read sees exactly what it did.
-    const after = await manager.findOne(TwoFactorConfig, {
-      where: { id: config.id },
-      select: { id: true, lockedUntil: true },
-    });
+    const { maxFailures } = this.lockout;
+    // Below the limit one UPDATE counts the failure. Only when it matches nothing, the failure reaches
+    // the limit: the second locks. The first one locked the row (InnoDB; on SQLite the write lock), so
+    // the second sees the count the first judged, and the answer needs no re-read.
+    const locked =
+      (await affectedRows(manager, COUNT_FAILURE, [now, config.id, maxFailures])) === 0 &&
+      (await affectedRows(manager, LOCK_AFTER_FAILURE, [lockUntil, now, config.id, maxFailures])) === 1;
     const entries = [this.auditEntry(actor, config, event, 'failure')];
-    if (after?.lockedUntil === lockUntil) entries.push(this.auditEntry(actor, config, 'lockout.engaged', 'failure'));
+    if (locked) entries.push(this.auditEntry(actor, config, 'lockout.engaged', 'failure'));
     await recordAudit(manager, now, ...entries);
     return { verified: false };
   }
@@ -465,9 +448,7 @@ export class TwoFactorService {
   }
 
   private findBySubject(tenant: string, subject: Subject): Promise<TwoFactorConfig | null> {
-    return this.dataSource.manager.findOne(TwoFactorConfig, {
-      where: { tenant, kind: subject.kind, subjectId: subject.subjectId },
-    });
+    return findConfigBySubject(this.dataSource.manager, tenant, subject.kind, subject.subjectId);
   }
 
   private async findOwned(
