@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
 export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr'] as const;
@@ -16,22 +17,26 @@ export interface BenchOptions {
   traceSql: boolean;
   /** Proposed changes tried on the service through bench/what-if.ts (names listed there). */
   whatIf: string[];
+  /** Worker processes: 0 runs dist/main.js (one process), N runs dist/cluster.js with WEB_CONCURRENCY=N. */
+  workers: number;
   /** Where the JSON goes (default bench/results/latest.json). */
   out: string;
 }
 
 const HELP = `npm run bench -- [options]
-  --users N          users seeded with an active config (default 30000; --quick 200): 50 through
+  --users N          users seeded with an active config (default 30000; --quick 1000): 50 through
                      the API, the rest written into the database (see bench/README.md)
   --duration S       seconds per scenario (default 10; --quick 2)
   --connections C    concurrent connections (default 50; --quick 10)
-  --quick            CI mode: 2 s, 200 users, 10 connections
+  --quick            CI mode: 2 s, 1000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
   --no-baselines     skip the bare-limit measurements
   --profile DIR      run the service under node --cpu-prof, profiles written to DIR
   --trace-sql        count the service's SQL statements per request (preloads bench/sql-trace.ts)
   --what-if a,b      try proposed changes on the service (bench/what-if.ts: sqlite-bind-numbers,
                      mysql-no-trace, qr-gray-up)
+  --cluster          run the service as npm run start:cluster (dist/cluster.js), one worker per core,
+                     instead of one process; --workers N sets the count (implies --cluster)
   --out FILE         result JSON (default bench/results/latest.json)
 Environment: DATABASE_URL=mysql://... benchmarks that database instead of a temporary SQLite file.`;
 
@@ -55,6 +60,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       profile: { type: 'string' },
       'trace-sql': { type: 'boolean', default: false },
       'what-if': { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      workers: { type: 'string' },
       out: { type: 'string', default: 'bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
@@ -71,7 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       })
     : [...SCENARIO_NAMES];
   return {
-    users: positiveInt('users', values.users, quick ? 200 : 30000),
+    users: positiveInt('users', values.users, quick ? 1000 : 30000),
     durationS: positiveInt('duration', values.duration, quick ? 2 : 10),
     connections: positiveInt('connections', values.connections, quick ? 10 : 50),
     quick,
@@ -80,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profileDir: values.profile,
     traceSql: values['trace-sql'],
     whatIf: (values['what-if'] ?? '').split(',').filter(Boolean),
+    workers: values.cluster || values.workers !== undefined ? positiveInt('workers', values.workers, cpus().length) : 0,
     out: values.out,
   };
 }

@@ -133,17 +133,33 @@ export async function startChild(options: {
 }
 
 /**
- * CPU time (user + system) a process has used, in ms, from /proc/<pid>/stat; undefined where there is
- * no /proc. CPU per request is the steadier figure on a shared machine: other work stretches the
- * wall-clock numbers, much less the CPU each request costs.
+ * CPU time (user + system) a process and its children (the workers of the cluster mode) have used,
+ * in ms, from /proc/<pid>/stat; undefined where there is no /proc. CPU per request is the steadier
+ * figure on a shared machine: other work stretches the wall-clock numbers, much less the CPU each
+ * request costs.
  */
 export function cpuTimeMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
+  const own = statOf(pid);
+  if (own === undefined) return undefined;
+  let total = own.cpuMs;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const stat = statOf(Number(entry));
+    if (stat?.parentPid === pid) total += stat.cpuMs;
+  }
+  return total;
+}
+
+function statOf(pid: number): { parentPid: number; cpuMs: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    // Fields after the command name (which may hold spaces) start at field 3: ppid is 4, utime and stime 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return {
+      parentPid: Number(fields[1]),
+      cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND,
+    };
   } catch {
     return undefined;
   }

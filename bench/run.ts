@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const isMysql = databaseUrl !== undefined && /^(mysql|mariadb):\/\//.test(databaseUrl);
   process.stderr.write(
     `twofa bench: ${options.users} users, ${options.durationS} s per scenario, ${options.connections} connections, ` +
-      `${databaseUrl ? (isMysql ? 'MySQL/MariaDB' : databaseUrl) : 'temporary SQLite'}${options.quick ? ' (quick)' : ''}\n`,
+      `${databaseUrl ? (isMysql ? 'MySQL/MariaDB' : databaseUrl) : 'temporary SQLite'}` +
+      `${options.workers > 0 ? `, cluster of ${options.workers} workers` : ', one process'}${options.quick ? ' (quick)' : ''}\n`,
   );
   process.stderr.write(`TOTP: ${selfTest()}\n`);
   buildIfStale(ROOT);
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       ...(preloads.length > 0
         ? ['-r', 'ts-node/register/transpile-only', ...preloads.flatMap((file) => ['-r', file])]
         : []),
-      'dist/main.js',
+      options.workers > 0 ? 'dist/cluster.js' : 'dist/main.js',
     ];
     if (options.profileDir) mkdirSync(resolve(options.profileDir), { recursive: true });
     const service = await startChild({
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
         DATA_DIR: dataDir,
         DATABASE_URL: serviceDatabaseUrl,
         LOCKOUT_MAX_FAILURES: '100',
+        ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
         // verify-token is a public route: its per-address rate limit would turn the load into 429s.
         PUBLIC_RATE_LIMIT: '0',
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),
@@ -245,6 +247,7 @@ async function main(): Promise<void> {
             ? databaseUrl
             : 'sqlite (temporary file)',
         connections: options.connections,
+        serviceProcesses: options.workers > 0 ? `cluster of ${options.workers} workers` : 'one process',
         duration: options.durationS,
         users: options.users,
         quick: options.quick,

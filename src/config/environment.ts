@@ -54,6 +54,14 @@ export class Environment {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /** Worker processes of `npm run start:cluster` (src/cluster.ts); unset: one per core. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEB_CONCURRENCY?: number;
+
   /** MySQL connect timeout / SQLite busy timeout; a database that does not answer in time is a 503, never a hang. */
   @Type(() => Number)
   @IsInt()
