@@ -9,6 +9,10 @@ import { Principal } from './principal';
 
 const TENANT = /^[A-Za-z0-9._-]{1,64}$/;
 const SUBJECT_MAX = 128;
+/** Distinct tokens remembered; the oldest goes first. */
+const VERIFIED_TOKENS_MAX = 1000;
+/** Longest a verified token is trusted without a new check (bounds how long a removed JWKS key still counts). */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
 
 function unauthorized(message: string): DomainError {
   return new DomainError(ErrorCode.Unauthorized, message);
@@ -23,6 +27,12 @@ function unauthorized(message: string): DomainError {
 export class JwtVerifier {
   private readonly key: KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  /**
+   * Tokens already verified, by their exact text: callers send one token for many requests (a partner
+   * backend signs in each of its users with its own service token), and checking the signature again
+   * was a tenth of the CPU of a login. An entry never outlives the token's exp.
+   */
+  private readonly verified = new Map<string, { principal: Principal; validUntilMs: number }>();
 
   constructor(@Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>) {
     const source = config.key;
@@ -49,9 +59,15 @@ export class JwtVerifier {
     // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer x` is the same credential.
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization ?? '');
     if (!match) throw unauthorized('A bearer token is required');
+    const token = match[1];
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (Date.now() < known.validUntilMs) return known.principal;
+      this.verified.delete(token);
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.key as KeyObject, {
+      ({ payload } = await jwtVerify(token, this.key as KeyObject, {
         algorithms: this.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience,
@@ -62,7 +78,16 @@ export class JwtVerifier {
       if (error instanceof errors.JOSEError) throw unauthorized('The token is not valid');
       throw error;
     }
-    return this.principalOf(payload);
+    const principal = this.principalOf(payload);
+    this.remember(token, principal, payload.exp!);
+    return principal;
+  }
+
+  private remember(token: string, principal: Principal, exp: number): void {
+    // jose refuses a token once now >= exp (in seconds), so it is valid while Date.now() < exp * 1000.
+    const validUntilMs = Math.min(exp * 1000, Date.now() + VERIFIED_TOKEN_TTL_MS);
+    if (this.verified.size >= VERIFIED_TOKENS_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, validUntilMs });
   }
 
   private principalOf(payload: JWTPayload): Principal {

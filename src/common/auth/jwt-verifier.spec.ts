@@ -1,0 +1,49 @@
+import { SignJWT } from 'jose';
+import { JwtVerifier } from './jwt-verifier';
+
+const SECRET = 'a-test-secret-of-at-least-32-characters!';
+
+function verifier(): JwtVerifier {
+  return new JwtVerifier({ key: { kind: 'secret', secret: SECRET }, issuer: undefined, audience: undefined });
+}
+
+function sign(claims: Record<string, unknown>, exp: number, secret = SECRET): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('caller')
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(secret));
+}
+
+describe('JwtVerifier, verified tokens remembered', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('answers a token it verified before with the same principal', async () => {
+    const jwt = verifier();
+    const token = await sign({ tenant: 'acme', scope: 'agent:login' }, Math.floor(Date.now() / 1000) + 600);
+    const first = await jwt.verify(`Bearer ${token}`);
+    expect(await jwt.verify(`Bearer ${token}`)).toBe(first);
+    expect(first).toMatchObject({ sub: 'caller', tenant: 'acme' });
+  });
+
+  it('refuses a remembered token once its exp has passed', async () => {
+    const jwt = verifier();
+    const now = Date.now();
+    const token = await sign({ tenant: 'acme' }, Math.floor(now / 1000) + 5);
+    await jwt.verify(`Bearer ${token}`);
+    // Only the clock moves (Date for this cache and for jose); promises and crypto callbacks run as usual.
+    jest.useFakeTimers({ now: now + 6_000, doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate', 'setTimeout'] });
+    await expect(jwt.verify(`Bearer ${token}`)).rejects.toMatchObject({ message: 'The token has expired' });
+  });
+
+  it('remembers only tokens that verified: a bad signature stays refused', async () => {
+    const jwt = verifier();
+    const forged = await sign(
+      { tenant: 'acme' },
+      Math.floor(Date.now() / 1000) + 600,
+      'another-secret-of-32-characters-or-more',
+    );
+    await expect(jwt.verify(`Bearer ${forged}`)).rejects.toMatchObject({ message: 'The token is not valid' });
+    await expect(jwt.verify(`Bearer ${forged}`)).rejects.toMatchObject({ message: 'The token is not valid' });
+  });
+});
