@@ -7,6 +7,8 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export interface BenchOptions {
   users: number;
   durationS: number;
+  /** Unmeasured seconds of each scenario's load before its measured run. */
+  warmupS: number;
   connections: number;
   quick: boolean;
   scenarios: ScenarioName[];
@@ -27,6 +29,7 @@ const HELP = `npm run bench -- [options]
   --users N          users seeded with an active config (default 30000; --quick 1000): 50 through
                      the API, the rest written into the database (see bench/README.md)
   --duration S       seconds per scenario (default 10; --quick 2)
+  --warmup S         unmeasured seconds of the same load before each scenario (default 3; --quick 1; 0: none)
   --connections C    concurrent connections (default 50; --quick 10)
   --quick            CI mode: 2 s, 1000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
@@ -53,6 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       users: { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       connections: { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
@@ -80,6 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     users: positiveInt('users', values.users, quick ? 1000 : 30000),
     durationS: positiveInt('duration', values.duration, quick ? 2 : 10),
+    warmupS: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, quick ? 1 : 3),
     connections: positiveInt('connections', values.connections, quick ? 10 : 50),
     quick,
     scenarios,

@@ -114,9 +114,7 @@ export async function seedUsers(options: {
   } as Parameters<typeof databaseConfigFrom>[0]);
   const dataSource = new DataSource({ ...buildDataSourceOptions(database), migrationsRun: false });
   await dataSource.initialize();
-  const cipher = new SecretCipher({ encryptionKeys: [options.encryptionKey] } as ConstructorParameters<
-    typeof SecretCipher
-  >[0]);
+  const cipher = new SecretCipher({ encryptionKeys: [options.encryptionKey] });
   const users = [...viaApi];
   try {
     while (users.length < count) {

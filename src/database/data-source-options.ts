@@ -10,6 +10,7 @@ import { CaseSensitiveText1795540000000 } from './migrations/1795540000000-CaseS
 import { TwoFactorSession } from '../two-factor/entities/two-factor-session.entity';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity';
 import { RateLimitBucket1795550000000 } from './migrations/1795550000000-RateLimitBucket';
+import { checkpointInBackground, REQUEST_PATH_CHECKPOINT_PAGES } from './wal-checkpointer';
 
 export const ENTITIES = [TwoFactorConfig, BackupCode, AuditEvent, TwoFactorSession, RateLimitBucket];
 export const MIGRATIONS = [
@@ -42,7 +43,7 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction.
       enableWAL: true,
       // WAL + NORMAL is durable across process crashes and far faster than FULL for the per-login writes.
-      prepareDatabase: (db: { pragma(statement: string): unknown; prepare(sql: string): unknown }) => {
+      prepareDatabase: (db: { pragma(statement: string): unknown; prepare(sql: string): unknown; close(): unknown }) => {
         db.pragma('synchronous = NORMAL');
         // Every transaction here writes. TypeORM begins them DEFERRED: with a second process on the file
         // (two instances), a transaction that read first and writes after the other process committed
@@ -55,6 +56,10 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
         db.pragma('cache_size = -32768');
         db.pragma('mmap_size = 268435456');
         db.pragma('temp_store = MEMORY');
+        if (config.file !== ':memory:') {
+          db.pragma(`wal_autocheckpoint = ${REQUEST_PATH_CHECKPOINT_PAGES}`);
+          checkpointInBackground(db, config.file, config.timeoutMs);
+        }
       },
     };
   }
