@@ -288,16 +288,16 @@ export class TwoFactorService {
 
     if (!config || config.status === 'disabled') {
       this.dummyVerification(code, now);
-      // One INSERT is atomic on its own: no transaction around it.
-      await recordAudit(
-        this.dataSource.manager,
-        now,
-        this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure'),
+      // A transaction around one INSERT is not needed for atomicity: it keeps the round trips close to
+      // a wrong code's (BEGIN, write, COMMIT), so the answer's timing does not tell unknown users apart.
+      await this.dataSource.transaction((manager) =>
+        recordAudit(manager, now, this.auditEntry(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure')),
       );
       this.metrics.countVerification('fail', 'none');
       return { verified: false };
     }
     if (config.lockedUntil !== null && config.lockedUntil > now) {
+      // One INSERT, atomic on its own; a locked config answers 429, so there is no timing to match.
       await recordAudit(this.dataSource.manager, now, this.auditEntry(actor, config, 'verify.locked', 'failure'));
       this.metrics.countVerification('locked', 'none');
       throw this.lockedError(config.lockedUntil, now);
