@@ -26,12 +26,12 @@ export interface BenchOptions {
 }
 
 const HELP = `npm run bench -- [options]
-  --users N          users seeded with an active config (default 30000; --quick 1000): 50 through
+  --users N          users seeded with an active config (default 30000; --quick 3000): 50 through
                      the API, the rest written into the database (see bench/README.md)
   --duration S       seconds per scenario (default 10; --quick 2)
   --warmup S         unmeasured seconds of the same load before each scenario (default 3; --quick 1; 0: none)
   --connections C    concurrent connections (default 50; --quick 10)
-  --quick            CI mode: 2 s, 1000 users, 10 connections
+  --quick            CI mode: 1 s warm-up + 2 s, 3000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
   --no-baselines     skip the bare-limit measurements
   --profile DIR      run the service under node --cpu-prof, profiles written to DIR
@@ -82,7 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       })
     : [...SCENARIO_NAMES];
   return {
-    users: positiveInt('users', values.users, quick ? 1000 : 30000),
+    users: positiveInt('users', values.users, quick ? 3000 : 30000),
     durationS: positiveInt('duration', values.duration, quick ? 2 : 10),
     warmupS: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, quick ? 1 : 3),
     connections: positiveInt('connections', values.connections, quick ? 10 : 50),
