@@ -52,6 +52,8 @@ async function startPrimary(): Promise<void> {
   let earlyDeaths = 0;
   const startedAt = new Map<Worker, number>();
   const fork = (): void => {
+    // A replacement scheduled before a SIGTERM arrived must not start during the shutdown.
+    if (stopping) return;
     startedAt.set(cluster.fork(), Date.now());
   };
 

@@ -75,4 +75,14 @@ describe(validateEnvironment.name, () => {
       expect.stringMatching(/^SHUTDOWN_TIMEOUT_MS: /),
     ]);
   });
+
+  it('takes WEB_CONCURRENCY as a worker count from 1 to 64, unset meaning one per core', () => {
+    expect(validateEnvironment({}).WEB_CONCURRENCY).toBeUndefined();
+    expect(validateEnvironment({ WEB_CONCURRENCY: '4' }).WEB_CONCURRENCY).toBe(4);
+    for (const bad of ['0', '65', '1.5', 'many']) {
+      const problems = problemsOf({ WEB_CONCURRENCY: bad });
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems.every((problem) => problem.startsWith('WEB_CONCURRENCY: '))).toBe(true);
+    }
+  });
 });
