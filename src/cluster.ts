@@ -12,8 +12,8 @@ const EARLY_DEATH_MS = 10_000;
 /** This many early deaths in a row: the workers cannot start (bad database, port taken); stop trying. */
 const MAX_EARLY_DEATHS = 5;
 const RESTART_DELAY_MS = 1_000;
-/** Workers get this long to finish their requests after SIGTERM, then they are killed. */
-const STOP_TIMEOUT_MS = 15_000;
+/** After SIGTERM a worker exits by itself within SHUTDOWN_TIMEOUT_MS; past this much more it is killed. */
+const STOP_GRACE_MS = 5_000;
 
 function log(message: string): void {
   process.stderr.write(
@@ -61,7 +61,10 @@ async function startPrimary(): Promise<void> {
     const lived = Date.now() - (startedAt.get(worker) ?? 0);
     startedAt.delete(worker);
     if (stopping) {
-      if (startedAt.size === 0) process.exit(0);
+      // A worker that could not finish its requests in time exits 1, and so does the primary then
+      // (one still starting simply ends on the SIGTERM).
+      if (code !== 0 && signal !== 'SIGTERM') process.exitCode = 1;
+      if (startedAt.size === 0) process.exit();
       return;
     }
     earlyDeaths = lived < EARLY_DEATH_MS ? earlyDeaths + 1 : 0;
@@ -89,7 +92,7 @@ async function startPrimary(): Promise<void> {
     setTimeout(() => {
       for (const worker of startedAt.keys()) worker.process.kill('SIGKILL');
       process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
+    }, env.SHUTDOWN_TIMEOUT_MS + STOP_GRACE_MS).unref();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

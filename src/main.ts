@@ -13,8 +13,13 @@ const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 function closeOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
   const logger = new Logger('Shutdown');
+  let closing = false;
   for (const signal of SHUTDOWN_SIGNALS) {
-    process.once(signal, () => {
+    // Ctrl-C under start:cluster reaches a worker twice (SIGINT from the terminal, SIGTERM from the
+    // primary): the first one starts the shutdown, later ones change nothing.
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
       logger.log(`${signal}: finishing in-flight requests`);
       const deadline = setTimeout(() => {
         logger.error(`In-flight requests did not finish within ${timeoutMs} ms; exiting`);
