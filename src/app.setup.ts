@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 import { httpConfig } from './config/app.config';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorCode } from './common/errors/error-code';
-import { errorResponseOf } from './common/errors/error-envelope';
+import { sendError } from './common/errors/error-envelope.filter';
 import { Metrics } from './common/metrics/metrics';
 import { replyToClientError } from './common/http/client-error';
 import { requestIdOf } from './common/http/request-id';
@@ -59,14 +59,8 @@ function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapt
     // These replies skip the route hooks, so the request id header is set here too.
     frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
       const badPath = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      const result = errorResponseOf(
-        badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error,
-      );
-      void reply
-        .status(result.status)
-        .header('Cache-Control', 'no-store')
-        .header('X-Request-Id', request.id)
-        .send(result.body);
+      reply.header('X-Request-Id', request.id);
+      sendError(reply, badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error);
     },
     // Clients may percent-encode the colon of `/2fa/code:verify`; route both spellings alike.
     rewriteUrl: (req: IncomingMessage) => {
@@ -80,22 +74,24 @@ function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapt
 
 /** Builds the app exactly as it is served: main.ts and the e2e tests both call this. */
 export async function createApp(): Promise<NestFastifyApplication> {
+  const appModule = AppModule.forRoot();
+  // Read after AppModule.forRoot(), which loads .env into process.env; the adapter needs it first.
+  const http = httpConfig();
   // bodyParser: false because configureBodyParsing installs the one JSON parser.
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(),
-    createFastifyAdapter(httpConfig()),
-    { bodyParser: false, bufferLogs: true },
-  );
-  configureApp(app);
+  const app = await NestFactory.create<NestFastifyApplication>(appModule, createFastifyAdapter(http), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  configureApp(app, http);
   return app;
 }
 
-function configureApp(app: NestFastifyApplication): void {
+function configureApp(app: NestFastifyApplication, http: ConfigType<typeof httpConfig>): void {
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   sendSecurityHeaders(fastify);
   configureBodyParsing(fastify);
-  answerSlowRequests(fastify, app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY).requestTimeoutMs);
+  answerSlowRequests(fastify, http.requestTimeoutMs);
   observeRequests(fastify, app.get(Metrics));
   setUpSwagger(app);
 }
@@ -156,11 +152,9 @@ function configureBodyParsing(fastify: FastifyInstance): void {
 function answerSlowRequests(fastify: FastifyInstance, timeoutMs: number): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const timer = setTimeout(() => {
-      if (reply.sent) return;
-      const result = errorResponseOf(
-        new DomainError(ErrorCode.ServiceUnavailable, 'The request took too long; try again later'),
-      );
-      void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
+      if (!reply.sent) {
+        sendError(reply, new DomainError(ErrorCode.ServiceUnavailable, 'The request took too long; try again later'));
+      }
     }, timeoutMs);
     reply.raw.once('close', () => clearTimeout(timer));
     done();

@@ -1,6 +1,17 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { errorResponseOf } from './error-envelope';
+import { ErrorResponse, errorResponseOf } from './error-envelope';
+
+/**
+ * Answers with the envelope of `error` (status, Retry-After, no-store): the filter, and the replies
+ * Fastify makes outside Nest (errors before routing, the request timeout), all send errors this way.
+ */
+export function sendError(reply: FastifyReply, error: unknown): ErrorResponse {
+  const result = errorResponseOf(error);
+  if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
+  void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
+  return result;
+}
 
 /** The one global filter: every error leaves as the API.md envelope. */
 @Catch()
@@ -8,8 +19,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const result = errorResponseOf(error);
+    const result = sendError(host.switchToHttp().getResponse<FastifyReply>(), error);
     if (result.unexpected) {
       // Name, driver code and the stack's frames only: the message (also the stack's first line) of a
       // driver error may quote SQL parameters (`Duplicate entry '...'`).
@@ -17,7 +27,5 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
       const frames = stack?.split('\n').slice(1).join('\n');
       this.logger.error({ err: { name, code: driverError?.code, stack: frames } }, 'Unhandled error');
     }
-    if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
-    void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
   }
 }
