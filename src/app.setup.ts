@@ -60,7 +60,10 @@ function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapt
     frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
       const badPath = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       reply.header('X-Request-Id', request.id);
-      sendError(reply, badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error);
+      sendError(
+        reply,
+        badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error,
+      );
     },
     // Clients may percent-encode the colon of `/2fa/code:verify`; route both spellings alike.
     rewriteUrl: (req: IncomingMessage) => {
