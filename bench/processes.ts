@@ -19,6 +19,32 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The settings of the service under the bench's or the soak's load: production mode, quiet logs, and
+ * no per-address rate limit (all of the load comes from one loopback address; it would be 429s).
+ */
+export function serviceUnderLoadEnv(service: {
+  port: number;
+  jwtSecret: string;
+  encryptionKey: string;
+  dataDir: string;
+  databaseUrl: string;
+  lockoutMaxFailures: number;
+}): Record<string, string> {
+  return {
+    PORT: String(service.port),
+    HOST,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    AUTH_JWT_SECRET: service.jwtSecret,
+    TWOFA_ENCRYPTION_KEY: service.encryptionKey,
+    DATA_DIR: service.dataDir,
+    DATABASE_URL: service.databaseUrl,
+    LOCKOUT_MAX_FAILURES: String(service.lockoutMaxFailures),
+    PUBLIC_RATE_LIMIT: '0',
+  };
+}
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -17,7 +17,7 @@ import { BenchOptions, parseOptions, ScenarioName } from './args';
 import { LoadResult, Outcome, runLoad } from './load';
 import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql-status';
 import { Baselines } from './baselines';
-import { buildIfStale, freePort, HOST, runningChildren, startChild } from './processes';
+import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from './processes';
 import { monotonicNowUs, summarise, TimeWindow } from './profile-summary';
 import { formatTable, row, ScenarioRow, writeReport } from './report';
 import {
@@ -122,18 +122,15 @@ async function main(): Promise<void> {
       readyPath: '/health/ready',
       logFile: join(work, 'service.log'),
       env: {
-        PORT: String(port),
-        HOST,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        AUTH_JWT_SECRET: jwtSecret,
-        TWOFA_ENCRYPTION_KEY: encryptionKey.toString('base64'),
-        DATA_DIR: dataDir,
-        DATABASE_URL: serviceDatabaseUrl,
-        LOCKOUT_MAX_FAILURES: '100',
+        ...serviceUnderLoadEnv({
+          port,
+          jwtSecret,
+          encryptionKey: encryptionKey.toString('base64'),
+          dataDir,
+          databaseUrl: serviceDatabaseUrl,
+          lockoutMaxFailures: 100,
+        }),
         ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
-        // verify-token is a public route: its per-address rate limit would turn the load into 429s.
-        PUBLIC_RATE_LIMIT: '0',
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),
         ...(options.whatIf.length > 0 ? { BENCH_WHAT_IF: options.whatIf.join(',') } : {}),
       },

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { buildIfStale, Child, freePort, HOST, runningChildren, startChild } from '../bench/processes';
+import { buildIfStale, Child, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../bench/processes';
 import { selfTest } from '../bench/totp';
 import { mintToken } from '../test/helpers/tokens';
 import { SoakClient } from './client';
@@ -87,19 +87,14 @@ async function main(): Promise<number> {
         port,
         readyPath: '/health/ready',
         logFile: join(resultsDir, `instance-${name}.log`),
-        env: {
-          PORT: String(port),
-          HOST,
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'warn',
-          AUTH_JWT_SECRET: jwtSecret,
-          TWOFA_ENCRYPTION_KEY: encryptionKey,
-          DATA_DIR: dataDir,
-          DATABASE_URL: database.url,
-          LOCKOUT_MAX_FAILURES: String(LOCKOUT_MAX_FAILURES),
-          // Loopback traffic is one client address: a per-address limit would turn the soak into 429s.
-          PUBLIC_RATE_LIMIT: '0',
-        },
+        env: serviceUnderLoadEnv({
+          port,
+          jwtSecret,
+          encryptionKey,
+          dataDir,
+          databaseUrl: database.url,
+          lockoutMaxFailures: LOCKOUT_MAX_FAILURES,
+        }),
       });
       say(`instance ${name} ready at ${child.url} (pid ${child.process.pid})`);
       instances.push(child);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, createConnection } from 'mysql2/promise';
 import { oathtoolTotp, wrongCode } from './helpers/oathtool';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../bench/processes';
 import { TOTP_SETTINGS } from './helpers/suite';
 import { RunningApp, startApp } from './helpers/test-app';
 import { sleep } from './helpers/time';

@@ -5,7 +5,7 @@ import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { freePort } from './helpers/free-port';
+import { freePort } from '../bench/processes';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
 
