@@ -485,6 +485,12 @@ const ADMIN: Case[] = [
 const partnerLogin = (path: string = PARTNER.loginPath, token: TokenName = 'partnerLoginA') => on('POST', path, token);
 const login = partnerLogin();
 const agentLogin = (path: string = AGENT.loginPath) => on('POST', path, 'agentLoginA');
+/** A well-formed login the service refuses like a wrong code: 200 `fail`, one `verify.fail` audit row. */
+const PLAIN_FAIL = {
+  status: 200,
+  writes: VERIFY_FAIL,
+  check: (res: RawResponse) => expect(res.body).toEqual({ result: 'fail' }),
+};
 
 const LOGIN: Case[] = [
   login('malformed JSON', { body: '{"partneruserid":"pu-a1","code":"123456"', ...bad('body') }),
@@ -520,34 +526,24 @@ const LOGIN: Case[] = [
   login('a 17 KiB body', { body: json({ partneruserid: 'pu-a1', code: HUGE }), ...TOO_LARGE }),
   login('an SQL-looking user id: a plain fail, audited (200)', {
     body: json({ partneruserid: SQL, code: '123456' }),
-    status: 200,
-    writes: VERIFY_FAIL,
-    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+    ...PLAIN_FAIL,
   }),
   login('an emoji user id: a plain fail, audited (200)', {
     body: json({ partneruserid: EMOJI, code: '123456' }),
-    status: 200,
-    writes: VERIFY_FAIL,
-    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+    ...PLAIN_FAIL,
   }),
   login("another tenant's user: a plain fail that does not touch their config (200)", {
     body: json({ partneruserid: 'pu-b1', code: '123456' }),
-    status: 200,
-    writes: VERIFY_FAIL,
-    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+    ...PLAIN_FAIL,
   }),
   // MySQL's default PAD SPACE / case-insensitive collations would make these pu-a1 (the failure would land on it).
   login('a user id with a trailing space is another user (200 fail, pu-a1 untouched)', {
     body: json({ partneruserid: 'pu-a1 ', code: '123456' }),
-    status: 200,
-    writes: VERIFY_FAIL,
-    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+    ...PLAIN_FAIL,
   }),
   login('a user id in upper case is another user (200 fail, pu-a1 untouched)', {
     body: json({ partneruserid: 'PU-A1', code: '123456' }),
-    status: 200,
-    writes: VERIFY_FAIL,
-    check: (res) => expect(res.body).toEqual({ result: 'fail' }),
+    ...PLAIN_FAIL,
   }),
   login('a well-formed wrong code: fail, audited, one more failure counted (200)', {
     body: (s) => json({ partneruserid: 'pu-a1', code: wrongCode(s.partnerA.secret) }),
