@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection, createConnection } from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import { oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { freePort } from '../bench/processes';
 import { TOTP_SETTINGS } from './helpers/suite';
-import { RunningApp, startApp } from './helpers/test-app';
+import { mariadbDatabase, RunningApp, startApp } from './helpers/test-app';
 import { sleep } from './helpers/time';
 import { mintToken } from './helpers/tokens';
 
@@ -52,6 +52,9 @@ interface Sample {
 
 /** A private MariaDB instance, driven through the CI scripts. */
 class PrivateMariaDb {
+  /** A fresh database of the test user on this server, the one the apps use. */
+  databaseUrl = '';
+
   private constructor(
     readonly dir: string,
     readonly port: number,
@@ -60,11 +63,8 @@ class PrivateMariaDb {
   static async start(): Promise<PrivateMariaDb> {
     const db = new PrivateMariaDb(mkdtempSync('/tmp/twofa-faults-'), await freePort());
     db.run('start-mariadb.sh');
+    db.databaseUrl = await mariadbDatabase(`mysql://twofa:twofa@127.0.0.1:${db.port}/twofa_test`).create();
     return db;
-  }
-
-  get url(): string {
-    return `mysql://twofa:twofa@127.0.0.1:${this.port}/twofa_test_faults`;
   }
 
   run(script: 'start-mariadb.sh' | 'stop-mariadb.sh'): void {
@@ -76,10 +76,6 @@ class PrivateMariaDb {
 
   signal(signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void {
     process.kill(Number(readFileSync(join(this.dir, 'mysqld.pid'), 'utf8').trim()), signal);
-  }
-
-  async connect(): Promise<Connection> {
-    return createConnection(this.url);
   }
 
   remove(): void {
@@ -229,10 +225,7 @@ describeWithMariaDb('database faults on a MariaDB of its own', () => {
 
   beforeAll(async () => {
     db = await PrivateMariaDb.start();
-    const root = await createConnection(db.url.replace('/twofa_test_faults', '/twofa_test'));
-    await root.query('CREATE DATABASE twofa_test_faults CHARACTER SET utf8mb4');
-    await root.end();
-    instances.push(await startApp(db.url, SETTINGS), await startApp(db.url, SETTINGS));
+    instances.push(await startApp(db.databaseUrl, SETTINGS), await startApp(db.databaseUrl, SETTINGS));
 
     const adminToken = await mintToken({ tenant: TENANT, sub: 'admin', scope: 'agent:admin' });
     const loginToken = await mintToken({ tenant: TENANT, sub: 'login-service', scope: 'agent:login' });
@@ -316,7 +309,7 @@ describeWithMariaDb('database faults on a MariaDB of its own', () => {
 
   it('left nothing half-written: each enrolment, backup-code set and login has all its rows or none', async () => {
     const all = traffic.samples;
-    const connection = await db.connect();
+    const connection = await createConnection(db.databaseUrl);
     try {
       const rows = async <T>(sql: string): Promise<T[]> => (await connection.query(sql))[0] as T[];
 

@@ -25,7 +25,8 @@ const sqlite: TestDatabase = {
   drop: (url) => Promise.resolve(rmSync(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true })),
 };
 
-function mariadb(baseUrl: string): TestDatabase {
+/** Databases made on the MySQL/MariaDB server of `baseUrl` (a user allowed to create them). */
+export function mariadbDatabase(baseUrl: string): TestDatabase {
   return {
     name: 'mariadb',
     // Each suite gets a database of its own, so suites never see each other's rows.
@@ -48,7 +49,7 @@ function mariadb(baseUrl: string): TestDatabase {
 
 export function testDatabases(): TestDatabase[] {
   const mysqlUrl = process.env.TEST_MYSQL_URL;
-  return mysqlUrl ? [sqlite, mariadb(mysqlUrl)] : [sqlite];
+  return mysqlUrl ? [sqlite, mariadbDatabase(mysqlUrl)] : [sqlite];
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
