@@ -506,6 +506,23 @@ const LOGIN: Case[] = [
   login('an SQL-looking code', { body: json({ partneruserid: 'pu-a1', code: SQL }), ...bad('code') }),
   login('code with a NUL byte', { body: '{"partneruserid":"pu-a1","code":"123\\u0000456"}', ...bad('code') }),
   login('an emoji code', { body: json({ partneruserid: 'pu-a1', code: `${EMOJI}${EMOJI}` }), ...bad('code') }),
+  // Backup codes are ASCII: Unicode upper-casing would turn these into well-formed codes (K7Q2M9XHSD ...).
+  login('a backup code with a long s (ſ upper-cases to S)', {
+    body: json({ partneruserid: 'reset-caller', code: 'k7q2m-9xhſd' }),
+    ...bad('code'),
+  }),
+  login('a backup code with ß (upper-cases to SS)', {
+    body: json({ partneruserid: 'reset-caller', code: 'K7Q2M-9Xß4' }),
+    ...bad('code'),
+  }),
+  login('a backup code with the ligature ﬅ (upper-cases to ST)', {
+    body: json({ partneruserid: 'reset-caller', code: 'K7Q2M-9Xﬅ4' }),
+    ...bad('code'),
+  }),
+  login('a backup code in fullwidth characters', {
+    body: json({ partneruserid: 'reset-caller', code: 'Ｋ７Ｑ２Ｍ-９ＸＨ４Ｄ' }),
+    ...bad('code'),
+  }),
   login('partneruserid as an array', {
     body: json({ partneruserid: ['pu-a1'], code: '123456' }),
     ...bad('partneruserid'),
@@ -730,6 +747,10 @@ const USERS: Case[] = [
   reset()('callerCode too short', { body: resetBody({ callerCode: '12' }), ...bad('callerCode') }),
   reset()('a malformed callerCode', { body: resetBody({ callerCode: 'abc!defgh' }), ...bad('callerCode') }),
   reset()('callerCode as a number', { body: resetBody({ callerCode: 123456 }), ...bad('callerCode') }),
+  reset()('a backup callerCode with a long s (ſ upper-cases to S)', {
+    body: resetBody({ callerCode: 'K7Q2M-9XHſD' }),
+    ...bad('callerCode'),
+  }),
   reset()('an unknown target', { body: resetBody({ targetUserId: 'nobody-here' }), ...NOT_FOUND }),
   reset()("another tenant's user as the target", { body: resetBody({ targetUserId: 'pu-b1' }), ...NOT_FOUND }),
   reset()('an SQL-looking target', { body: resetBody({ targetUserId: SQL }), ...NOT_FOUND }),

@@ -23,6 +23,20 @@ describe(BackupCodes.name, () => {
     expect(codes.normalize('123456')).toBeNull();
   });
 
+  it('refuses non-ASCII text that upper-cases to a code (long s, sharp s, ligatures, fullwidth digits)', () => {
+    expect(codes.normalize('abcds-fghjk')).toBe('ABCDSFGHJK');
+    for (const lookalike of [
+      'abcdſ-fghjk',
+      'abcß-fghjk',
+      'abcﬅ-fghjk',
+      'ABCDE-FGHJ１',
+      'ABCDE\u00a0FGHJK',
+      'ABCDE-FGHJK\u200b',
+    ]) {
+      expect({ lookalike, normalized: codes.normalize(lookalike) }).toEqual({ lookalike, normalized: null });
+    }
+  });
+
   it('hashes deterministically, bound to the owner, without the code in the hash', () => {
     const hash = codes.hash('ABCDEFGHJK', 'config-1');
     expect(codes.hash('ABCDEFGHJK', 'config-1')).toBe(hash);

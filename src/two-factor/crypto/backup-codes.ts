@@ -8,6 +8,7 @@ import { keyIdOf } from './secret-cipher';
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CODE_CHARS = 10; // 50 bits from the CSPRNG; guessing is bounded by the lockout
 const NORMALIZED = /^[0-9A-HJKMNP-TV-Z]{10}$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 export const BACKUP_CODES_PER_SET = 10;
 
@@ -39,8 +40,11 @@ export class BackupCodes {
     return Array.from({ length: BACKUP_CODES_PER_SET }, () => this.generate());
   }
 
-  /** Case, dashes and spaces are forgiven (ASCII only); anything else is not a backup code. */
+  /** Case, dashes and spaces are forgiven; anything else, and anything not ASCII, is not a backup code. */
   normalize(input: string): string | null {
+    // Checked before upper-casing: Unicode case mapping turns `ſ` into S, `ß` into SS and `ﬅ` into ST,
+    // so text that is not a code would otherwise spell one.
+    if (!PRINTABLE_ASCII.test(input)) return null;
     const normalized = input.replace(/[- ]/g, '').toUpperCase();
     return NORMALIZED.test(normalized) ? normalized : null;
   }
