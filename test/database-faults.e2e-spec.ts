@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { oathtoolTotp, wrongCode } from './helpers/oathtool';
-import { freePort } from '../bench/processes';
+import { freePort } from '../tools/shared/processes';
 import { TOTP_SETTINGS } from './helpers/suite';
 import { mariadbDatabase, RunningApp, startApp } from './helpers/test-app';
 import { sleep } from './helpers/time';

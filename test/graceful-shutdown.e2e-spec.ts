@@ -1,11 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { freePort } from '../bench/processes';
+import { Child, freePort, startChild } from '../tools/shared/processes';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
 
@@ -20,20 +19,18 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..');
 const BODY = JSON.stringify({ secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '123456' });
 
-interface Service {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startService(databaseUrl: string, settings: Record<string, string>): Promise<Service> {
+/** The real entry point, built from source by ts-node, on a free port; its data directory goes when it exits. */
+async function startService(databaseUrl: string, settings: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'twofa-shutdown-'));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const service = await startChild({
+    name: 'the service',
+    args: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
     cwd: ROOT,
+    port,
+    readyPath: '/health/ready',
+    timeoutMs: 90_000,
     env: {
-      ...process.env,
       TS_NODE_SWC: 'true',
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
@@ -44,22 +41,12 @@ async function startService(databaseUrl: string, settings: Record<string, string
       TWOFA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ...settings,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit').then(([code]) => {
+  }).catch((error: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
-    return code as number | null;
+    throw error;
   });
-  for (const started = Date.now(); ; await sleep(200)) {
-    if (child.exitCode !== null) throw new Error(`the service exited at start:\n${output}`);
-    if (Date.now() - started > 90_000) throw new Error(`the service did not start:\n${output}`);
-    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
-    if (ready?.status === 200) break;
-  }
-  return { child, port, output: () => output, exited };
+  void service.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+  return service;
 }
 
 /** A request whose body arrives in two parts: it is in flight until the second part is sent. */
@@ -121,10 +108,10 @@ describe.each(testDatabases())('graceful shutdown on $name', (database) => {
     const abortedBefore = await abortedClients();
     const inFlight = await startSlowRequest(service.port);
 
-    service.child.kill('SIGTERM');
+    service.process.kill('SIGTERM');
     await sleep(1000);
     expect(await refusesConnections(service.port)).toBe(true);
-    expect(service.child.exitCode).toBeNull();
+    expect(service.process.exitCode).toBeNull();
 
     // The rest of the body: the request is answered as usual (its rate-limit count uses the database).
     const response = await inFlight.finish();
@@ -143,7 +130,7 @@ describe.each(testDatabases())('graceful shutdown on $name', (database) => {
     const service = await startService(databaseUrl, { SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '60000' });
     const inFlight = await startSlowRequest(service.port);
     const signalledAt = Date.now();
-    service.child.kill('SIGTERM');
+    service.process.kill('SIGTERM');
     expect(await service.exited).toBe(1);
     expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1400);
     expect(service.output()).toContain('did not finish within 1500 ms');

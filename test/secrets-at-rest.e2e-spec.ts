@@ -6,6 +6,7 @@ import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { rawDataSource, testDatabases } from './helpers/test-app';
 import { nowSeconds } from './helpers/time';
 import { mintToken } from './helpers/tokens';
+import { base32Decode } from '../tools/shared/totp';
 
 /**
  * API.md "TOTP and secrets": the database alone never reveals a secret, backup codes are stored only
@@ -22,26 +23,6 @@ const SETTINGS = {
   LOCKOUT_MAX_FAILURES: '3',
   LOCKOUT_SECONDS: '60',
 };
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 (no padding) to bytes, independent of the service's own decoder. */
-function base32Decode(text: string): Buffer {
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const char of text.replace(/=+$/, '').toUpperCase()) {
-    const index = BASE32.indexOf(char);
-    if (index < 0) throw new Error(`not base32: ${char}`);
-    value = (value << 5) | index;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
 
 /** Every form a leaked secret could take in a dump. */
 function secretForms(base32: string): string[] {

@@ -1,42 +1,21 @@
 import { SignJWT } from 'jose';
+import { signToken, TokenClaims as SignedClaims } from '../../tools/shared/tokens';
 import { nowSeconds } from './time';
 
-export interface TokenClaims {
-  tenant?: string;
-  sub: string;
-  /** Space-separated scopes. */
-  scope?: string;
-  kind?: 'partner' | 'agent';
-  /** A jose time span ('10m') or an absolute exp in seconds since the epoch; default '10m'. */
-  expiresIn?: string | number;
+export interface TokenClaims extends SignedClaims {
   /** Default TEST_JWT_SECRET, the one the test app verifies with. */
   secret?: string;
-  /** Default HS256. */
-  alg?: 'HS256' | 'HS384' | 'HS512';
 }
 
-/**
- * The HS256 secret the test app verifies with. Kept here, not in test-app.ts, so that soak/ can mint
- * tokens (with its own secret) without loading the app.
- */
+/** The HS256 secret the test app verifies with. */
 export const TEST_JWT_SECRET = 'e2e-test-secret-that-is-long-enough-0123456789';
 
 const encoder = new TextEncoder();
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** A token as the app's callers get it: HS256 with the test secret, `exp` 10 minutes ahead. */
-export async function mintToken(claims: TokenClaims): Promise<string> {
-  const { tenant, sub, scope, kind, expiresIn = '10m', secret = TEST_JWT_SECRET, alg = 'HS256' } = claims;
-  return new SignJWT({
-    ...(tenant !== undefined ? { tenant } : {}),
-    ...(scope !== undefined ? { scope } : {}),
-    ...(kind !== undefined ? { kind } : {}),
-  })
-    .setProtectedHeader({ alg, typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(encoder.encode(secret));
+export function mintToken(claims: TokenClaims): Promise<string> {
+  return signToken(claims.secret ?? TEST_JWT_SECRET, claims);
 }
 
 /** Expired a minute ago (beyond any clock tolerance), otherwise valid. */

@@ -6,7 +6,7 @@
  *
  * Request body: `{"subject": "<subject id>", "step": <number>}`; response `{"consumed": true|false}`.
  *
- *   PORT=4001 DATABASE_URL=mysql://... BENCH_USERS=2000 node -r ts-node/register/transpile-only bench/baseline-db-server.ts
+ *   PORT=4001 DATABASE_URL=mysql://... BENCH_USERS=2000 node -r ts-node/register/transpile-only tools/bench/baseline-db-server.ts
  */
 import { createServer } from 'node:http';
 import { createPool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';

@@ -1,6 +1,6 @@
 /** One fixed-duration, fixed-concurrency load run with autocannon, a per-second progress line and body-level counts. */
 import autocannon from 'autocannon';
-import { cpuTimeMs } from './processes';
+import { cpuTimeMs } from '../shared/processes';
 
 export type Outcome = 'success' | 'fail' | 'other';
 

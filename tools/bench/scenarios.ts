@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { baselineSubject } from './baseline-db-protocol';
 import { BenchUser } from './seed';
-import { base32Encode, hotp, stepAt, wrongCode } from './totp';
+import { base32Encode, hotp, stepAt, wrongCode } from '../shared/totp';
 
 /** Below LOCKOUT_MAX_FAILURES=100 with room to spare. */
 const MAX_FAILURES_PER_USER = 90;

@@ -1,4 +1,4 @@
-/** The result table and bench/results/latest.json. */
+/** The result table and tools/bench/results/latest.json. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -2,8 +2,8 @@
  * Top self-time functions of a V8 .cpuprofile (node --cpu-prof), aggregated by function + script, and
  * by package (node_modules/<pkg>, node: internals, the app's own dist/ files).
  *
- *   npx ts-node --transpile-only bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 20]
- *   npx ts-node --transpile-only bench/profile-summary.ts /tmp/prof          (every profile in the folder)
+ *   npx ts-node --transpile-only tools/bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 20]
+ *   npx ts-node --transpile-only tools/bench/profile-summary.ts /tmp/prof          (every profile in the folder)
  *   ... --focus jwtVerify,findOne,transaction   (inclusive time under these function names)
  *   ... --callers writev                       (which callers a hot function's self time comes from)
  *   ... --from 3349488402 --to 3358420469   (only samples in that window: µs of CLOCK_MONOTONIC,
@@ -251,7 +251,9 @@ function main(): void {
       ? { fromUs: Number(values.from ?? 0), toUs: Number(values.to ?? Number.MAX_SAFE_INTEGER) }
       : undefined;
   if (paths.length === 0 || !Number.isInteger(top) || top <= 0) {
-    process.stderr.write('usage: ts-node --transpile-only bench/profile-summary.ts <file.cpuprofile|dir> [--top N]\n');
+    process.stderr.write(
+      'usage: ts-node --transpile-only tools/bench/profile-summary.ts <file.cpuprofile|dir> [--top N]\n',
+    );
     process.exit(2);
   }
   for (const path of paths) {

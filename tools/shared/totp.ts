@@ -1,12 +1,15 @@
 /**
- * RFC 4226 / RFC 6238 (SHA-1) for the load generator, on node:crypto only: the bench computes the
- * codes it sends in-process. Only the service's provider (and the bare baseline server) use speakeasy.
+ * The oracle of the tools and the e2e tests: RFC 4648 base32 and RFC 4226 / RFC 6238 (SHA-1) on
+ * node:crypto only, independent of the service's own decoder and TOTP provider. The bench and the soak
+ * compute the codes they send in-process (checked against the RFC vectors and oathtool by selfTest);
+ * the e2e tests take their codes from oathtool and decode secrets here.
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+/** Base32 (padding and lowercase forgiven) to bytes; throws on a character outside the alphabet. */
 export function base32Decode(text: string): Buffer {
   const clean = text.replace(/=+$/, '').toUpperCase();
   const out: number[] = [];
@@ -25,6 +28,7 @@ export function base32Decode(text: string): Buffer {
   return Buffer.from(out);
 }
 
+/** Bytes to unpadded uppercase base32. */
 export function base32Encode(bytes: Buffer): string {
   let out = '';
   let bits = 0;

@@ -1,7 +1,7 @@
 /** Seeds users with ACTIVE configs: a few through the public API (enrol, then one valid code), the rest in the database. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { progress } from './load';
-import { base32Decode, base32Encode, hotp, stepAt } from './totp';
+import { base32Decode, base32Encode, hotp, stepAt } from '../shared/totp';
 
 export interface BenchUser {
   agentId: string;
@@ -102,10 +102,10 @@ export async function seedUsers(options: {
 
   // Loaded here, not at the top: only this path needs the service's TypeORM setup.
   const { DataSource } = await import('typeorm');
-  const { buildDataSourceOptions } = await import('../src/database/data-source-options');
-  const { databaseConfigFrom } = await import('../src/config/app.config');
-  const { SecretCipher } = await import('../src/two-factor/crypto/secret-cipher');
-  const { TwoFactorConfig } = await import('../src/two-factor/entities/two-factor-config.entity');
+  const { buildDataSourceOptions } = await import('../../src/database/data-source-options');
+  const { databaseConfigFrom } = await import('../../src/config/app.config');
+  const { SecretCipher } = await import('../../src/two-factor/crypto/secret-cipher');
+  const { TwoFactorConfig } = await import('../../src/two-factor/entities/two-factor-config.entity');
   const database = databaseConfigFrom({
     DATABASE_URL: options.databaseUrl,
     DATA_DIR: '.',

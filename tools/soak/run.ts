@@ -3,17 +3,17 @@
  *
  * A bounded soak on loopback: two instances of the built service (dist/main.js) on one database (a
  * fresh one on the MySQL/MariaDB server of DATABASE_URL, or one temporary SQLite file), mixed traffic
- * over both for --duration seconds (soak/traffic.ts), then a cross-check of the logins against the
+ * over both for --duration seconds (tools/soak/traffic.ts), then a cross-check of the logins against the
  * database. Fails (exit 1) on any server error (5xx, connection error), any duplicate success of one
- * code, any unexpected answer, or an RSS that did not stay steady. Writes soak/results/latest.json.
+ * code, any unexpected answer, or an RSS that did not stay steady. Writes tools/soak/results/latest.json.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { buildIfStale, Child, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../bench/processes';
-import { selfTest } from '../bench/totp';
-import { mintToken } from '../test/helpers/tokens';
+import { buildIfStale, Child, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
+import { selfTest } from '../shared/totp';
+import { signToken } from '../shared/tokens';
 import { SoakClient } from './client';
 import { crossCheck } from './cross-check';
 import { createMysqlDatabase, SoakDatabase, sqliteDatabase } from './database';
@@ -23,7 +23,7 @@ import { parseSoakOptions } from './options';
 import { printSummary, SoakReport, writeReport } from './report';
 import { LOCKOUT_MAX_FAILURES, Traffic } from './traffic';
 
-const ROOT = resolve(__dirname, '..');
+const ROOT = resolve(__dirname, '../..');
 const INSTANCE_NAMES = ['a', 'b'];
 const ALL_SCOPES = 'partner:admin partner:login agent:admin agent:login sessions:admin audit:read';
 /** Beyond warm-up + duration: start-up, seeding, the cross-check and shutdown all fit well within it. */
@@ -100,13 +100,7 @@ async function main(): Promise<number> {
       instances.push(child);
     }
 
-    const token = await mintToken({
-      tenant,
-      sub: 'soak-driver',
-      scope: ALL_SCOPES,
-      secret: jwtSecret,
-      expiresIn: '6h',
-    });
+    const token = await signToken(jwtSecret, { tenant, sub: 'soak-driver', scope: ALL_SCOPES, expiresIn: '6h' });
     const client = new SoakClient(
       instances.map((child) => child.url),
       `soak-${runId}`,

@@ -1,4 +1,4 @@
-/** Child processes of the bench (the service and the baseline servers), on loopback only. */
+/** Child processes of the bench, the soak and the e2e tests (the service, baseline servers), on loopback only. */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -67,30 +67,31 @@ export function buildIfStale(root: string): void {
 export interface Child {
   name: string;
   process: ChildProcess;
+  port: number;
   url: string;
-  logFile: string;
+  /** Its exit code (null when a signal ended it), once it has exited. */
+  exited: Promise<number | null>;
+  /** The last OUTPUT_KEPT characters of its stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 15 s; resolves once it has exited. */
   stop(): Promise<void>;
 }
 
+/** Of each child's output, the tail kept in memory (for error messages and the tests' checks). */
+const OUTPUT_KEPT = 64 * 1024;
+
 const children = new Set<Child>();
 
-/** Every child still running; run.ts stops them on exit and on SIGINT. */
+/** Every child still running; the bench and the soak stop them on exit and on SIGINT. */
 export function runningChildren(): Child[] {
   return [...children];
 }
 
-function tail(file: string, bytes = 4000): string {
-  try {
-    const text = readFileSync(file, 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '';
-  }
-}
-
 /**
- * Spawns `node ...args` with env, logs to `logFile`, and resolves once GET `readyPath` answers 200.
- * Rejects (with the log's tail) when the child exits first or does not get ready in time.
+ * Spawns `node ...args` with env (plus PATH and HOME, nothing else of this process's environment),
+ * keeps the tail of its output (and writes all of it to `logFile` when given), and resolves once GET
+ * `readyPath` answers 200. Rejects (with the output's tail) when the child exits first or does not get
+ * ready in time.
  */
 export async function startChild(options: {
   name: string;
@@ -98,61 +99,70 @@ export async function startChild(options: {
   env: Record<string, string>;
   port: number;
   readyPath: string;
-  logFile: string;
+  logFile?: string;
   cwd: string;
   timeoutMs?: number;
 }): Promise<Child> {
-  const log = createWriteStream(options.logFile);
   const child = spawn(process.execPath, options.args, {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // Two sources, one file: neither may end it (stdout closing first made stderr's last words a
-  // "write after end" crash when a child failed at start); stop() ends it.
-  child.stdout.pipe(log, { end: false });
-  child.stderr.pipe(log, { end: false });
-  let exited: string | undefined;
-  const exitPromise = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exited = `exited with ${signal ?? code}`;
-      resolve();
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_KEPT);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const log = options.logFile ? createWriteStream(options.logFile) : undefined;
+  if (log) {
+    // Two sources, one file: neither may end it (stdout closing first made stderr's last words a
+    // "write after end" crash when a child failed at start); the exit ends it.
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+  }
+  let exitedWith: string | undefined;
+  // 'close', not 'exit': by then its output has been read to the end.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code, signal) => {
+      exitedWith = `exited with ${signal ?? code}`;
+      children.delete(entry);
+      log?.end();
+      resolve(code);
     }),
   );
-  const url = `http://${HOST}:${options.port}`;
   const entry: Child = {
     name: options.name,
     process: child,
-    url,
-    logFile: options.logFile,
+    port: options.port,
+    url: `http://${HOST}:${options.port}`,
+    exited,
+    output: () => output,
     async stop() {
-      children.delete(entry);
-      if (exited === undefined) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
-      log.end();
+      if (exitedWith !== undefined) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
   children.add(entry);
 
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (exited !== undefined) {
-      children.delete(entry);
-      throw new Error(`${options.name} ${exited} before it was ready:\n${tail(options.logFile)}`);
+    if (exitedWith !== undefined) {
+      throw new Error(`${options.name} ${exitedWith} before it was ready:\n${output.slice(-4000)}`);
     }
     try {
-      const response = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(entry.url + options.readyPath, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return entry;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await entry.stop();
-      throw new Error(`${options.name} not ready after ${options.timeoutMs ?? 60_000} ms:\n${tail(options.logFile)}`);
+      throw new Error(`${options.name} not ready after ${timeoutMs} ms:\n${output.slice(-4000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

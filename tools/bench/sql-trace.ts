@@ -1,8 +1,8 @@
 /**
- * A preload (`node -r ts-node/register/transpile-only -r ./bench/sql-trace.ts dist/main.js`) that counts
+ * A preload (`node -r ts-node/register/transpile-only -r ./tools/bench/sql-trace.ts dist/main.js`) that counts
  * the SQL statements the service sends, without touching src/: it wraps better-sqlite3's statement
  * methods (and counts prepare() calls) and mysql2's Connection query/execute. Counts are written as
- * JSON to BENCH_SQL_TRACE every 250 ms; bench/run.ts (--trace-sql) diffs them around each scenario.
+ * JSON to BENCH_SQL_TRACE every 250 ms; tools/bench/run.ts (--trace-sql) diffs them around each scenario.
  */
 import { writeFileSync } from 'node:fs';
 

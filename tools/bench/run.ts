@@ -5,19 +5,18 @@
  * DATABASE_URL of the environment, mysql://...), seeds users with active configs, runs the four
  * scenarios with autocannon, measures the bare limits beside them (a node:http + speakeasy verify server,
  * a qrcode.toDataURL loop, and on MySQL a node:http + mysql2 SELECT/UPDATE server), prints a table and
- * writes bench/results/latest.json. See bench/README.md.
+ * writes tools/bench/results/latest.json. See tools/bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { SignJWT } from 'jose';
+import { dirname, join, resolve } from 'node:path';
 import { BenchOptions, parseOptions, ScenarioName } from './args';
 import { LoadResult, Outcome, runLoad } from './load';
 import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql-status';
 import { Baselines } from './baselines';
-import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from './processes';
+import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
 import { monotonicNowUs, summarise, TimeWindow } from './profile-summary';
 import { formatTable, row, ScenarioRow, writeReport } from './report';
 import {
@@ -30,9 +29,10 @@ import {
 } from './scenarios';
 import { ENROL_PATH, LOGIN_PATH, seedUsers } from './seed';
 import type { SqlTrace } from './sql-trace';
-import { selfTest } from './totp';
+import { signToken } from '../shared/tokens';
+import { selfTest } from '../shared/totp';
 
-const ROOT = resolve(__dirname, '..');
+const ROOT = resolve(__dirname, '../..');
 const TENANT_PREFIX = 'bench';
 
 const loginOutcome = (status: number, body: string): Outcome =>
@@ -47,15 +47,6 @@ const enrolOutcome = (status: number): Outcome => (status === 200 ? 'success' : 
 
 function randomChars(length: number): string {
   return randomBytes(length).toString('base64url').slice(0, length);
-}
-
-async function signToken(secret: string, tenant: string): Promise<string> {
-  return new SignJWT({ tenant, scope: 'agent:admin agent:login', kind: 'agent' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-admin')
-    .setIssuedAt()
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
 }
 
 interface ScenarioMeta extends LoadResult {
@@ -94,7 +85,13 @@ async function main(): Promise<void> {
     const tenant = `${TENANT_PREFIX}-${runId}`;
     const jwtSecret = randomChars(48);
     const encryptionKey = randomBytes(32);
-    const token = await signToken(jwtSecret, tenant);
+    const token = await signToken(jwtSecret, {
+      tenant,
+      sub: 'bench-admin',
+      scope: 'agent:admin agent:login',
+      kind: 'agent',
+      expiresIn: '6h',
+    });
     const serviceDatabaseUrl = databaseUrl ?? `sqlite:${join(work, 'bench.sqlite')}`;
     const dataDir = join(work, 'data');
     mkdirSync(dataDir);
@@ -102,15 +99,9 @@ async function main(): Promise<void> {
     // ---- the service -------------------------------------------------------------------------
     const port = await freePort();
     const traceFile = join(work, 'sql-trace.json');
-    const preloads = [
-      ...(options.whatIf.length > 0 ? [join(__dirname, 'what-if.ts')] : []),
-      ...(options.traceSql ? [join(__dirname, 'sql-trace.ts')] : []),
-    ];
     const nodeArgs = [
       ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`] : []),
-      ...(preloads.length > 0
-        ? ['-r', 'ts-node/register/transpile-only', ...preloads.flatMap((file) => ['-r', file])]
-        : []),
+      ...(options.traceSql ? ['-r', 'ts-node/register/transpile-only', '-r', join(__dirname, 'sql-trace.ts')] : []),
       options.workers > 0 ? 'dist/cluster.js' : 'dist/main.js',
     ];
     if (options.profileDir) mkdirSync(resolve(options.profileDir), { recursive: true });
@@ -132,7 +123,6 @@ async function main(): Promise<void> {
         }),
         ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),
-        ...(options.whatIf.length > 0 ? { BENCH_WHAT_IF: options.whatIf.join(',') } : {}),
       },
     });
     process.stderr.write(`service ready at ${service.url} (pid ${service.process.pid})\n`);
@@ -235,7 +225,7 @@ async function main(): Promise<void> {
     await service.stop();
     await baselines?.stop();
     if (options.traceSql) {
-      const traceOut = resolve(ROOT, 'bench/results/sql-trace.json');
+      const traceOut = join(dirname(resolve(ROOT, options.out)), 'sql-trace.json');
       writeFileSync(traceOut, `${JSON.stringify(await readTrace(traceFile), null, 2)}\n`);
       process.stderr.write(`SQL trace (counts, prepared kinds, sample texts): ${traceOut}\n`);
     }
@@ -272,7 +262,6 @@ async function main(): Promise<void> {
         warmup: options.warmupS,
         users: options.users,
         quick: options.quick,
-        whatIf: options.whatIf,
         commit: gitHead(),
         perScenario: Object.fromEntries(
           [...results].map(([name, meta]) => [

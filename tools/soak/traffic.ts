@@ -4,8 +4,8 @@
  * an action needs exclusively, so the soak knows what every answer must be and checks it.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { base32Decode, base32Encode, hotp, stepAt, wrongCode } from '../bench/totp';
-import { Kind, KINDS } from '../test/helpers/kinds';
+import { base32Decode, base32Encode, hotp, stepAt, wrongCode } from '../shared/totp';
+import { Kind, KINDS } from '../../test/helpers/kinds';
 import { Answer, Request, SoakClient } from './client';
 import { backupCredential, Ledger, totpCredential, wrongCodeCredential } from './ledger';
 import { freshStep, SoakUser, UserPool } from './users';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ScenarioName } from './args';
 import { LoadResult, Outcome, runLoad } from './load';
-import { Child, freePort, startChild } from './processes';
+import { Child, freePort, startChild } from '../shared/processes';
 import { LoopResult, measureQrLoop } from './qr-baseline';
 import { bareVerifyBodies, dbBaselineBodies, fixedSecretBodies, Generator } from './scenarios';
 import { BenchUser } from './seed';
@@ -46,7 +46,7 @@ export class Baselines {
       const port = await freePort();
       verifyServer = await startChild({
         name: 'baseline-verify-server',
-        args: ['-r', 'ts-node/register/transpile-only', 'bench/baseline-verify-server.ts'],
+        args: ['-r', 'ts-node/register/transpile-only', 'tools/bench/baseline-verify-server.ts'],
         cwd: settings.root,
         port,
         readyPath: '/',
@@ -58,7 +58,7 @@ export class Baselines {
       const port = await freePort();
       dbServer = await startChild({
         name: 'baseline-db-server',
-        args: ['-r', 'ts-node/register/transpile-only', 'bench/baseline-db-server.ts'],
+        args: ['-r', 'ts-node/register/transpile-only', 'tools/bench/baseline-db-server.ts'],
         cwd: settings.root,
         port,
         readyPath: '/',

@@ -21,7 +21,7 @@ const HELP = `npm run soak -- [options]
   --concurrency C   concurrent workers over both instances (default 12)
   --users N         users enrolled and activated before the traffic (default 120)
   --interval S      seconds between progress lines / RSS samples (default 5)
-  --out FILE        result JSON (default soak/results/latest.json)
+  --out FILE        result JSON (default tools/soak/results/latest.json)
 Environment: DATABASE_URL=mysql://user:pass@127.0.0.1:3306/db (loopback only): the soak creates
 <db>_soak_<random> on that server and drops it at the end. Without it: one temporary SQLite file.`;
 
@@ -41,7 +41,7 @@ export function parseSoakOptions(argv: string[]): SoakOptions {
       concurrency: { type: 'string' },
       users: { type: 'string' },
       interval: { type: 'string' },
-      out: { type: 'string', default: 'soak/results/latest.json' },
+      out: { type: 'string', default: 'tools/soak/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });

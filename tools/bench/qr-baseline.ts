@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { QRCodeToDataURLOptions, toDataURL } from 'qrcode';
 import { progress } from './load';
-import { base32Encode } from './totp';
+import { base32Encode } from '../shared/totp';
 
 export interface LoopResult {
   opsPerSec: number;

@@ -1,6 +1,6 @@
 /** The users the soak drives, and what it knows of each (the service's state as the soak caused it). */
-import { Kind } from '../test/helpers/kinds';
-import { stepAt } from '../bench/totp';
+import { Kind } from '../../test/helpers/kinds';
+import { stepAt } from '../shared/totp';
 
 export interface SoakUser {
   kind: Kind;

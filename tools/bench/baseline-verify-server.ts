@@ -1,9 +1,9 @@
 /**
  * The bare limit of TOTP verification over HTTP: node:http, JSON body `{secret, token}`,
- * `speakeasy.totp.verify` (base32, ±1 step), nothing else. Started by bench/run.ts as a child process.
+ * `speakeasy.totp.verify` (base32, ±1 step), nothing else. Started by tools/bench/run.ts as a child process.
  * This is the only bench file that imports speakeasy: it is the library whose cost is being measured.
  *
- *   PORT=4000 node -r ts-node/register/transpile-only bench/baseline-verify-server.ts
+ *   PORT=4000 node -r ts-node/register/transpile-only tools/bench/baseline-verify-server.ts
  */
 import { createServer } from 'node:http';
 import * as speakeasy from 'speakeasy';

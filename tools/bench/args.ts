@@ -15,19 +15,17 @@ export interface BenchOptions {
   baselines: boolean;
   /** Run the service under `node --cpu-prof` and write the profile here. */
   profileDir?: string;
-  /** Run the service with bench/sql-trace.ts preloaded and report SQL statements per request. */
+  /** Run the service with tools/bench/sql-trace.ts preloaded and report SQL statements per request. */
   traceSql: boolean;
-  /** Proposed changes tried on the service through bench/what-if.ts (names listed there). */
-  whatIf: string[];
   /** Worker processes: 0 runs dist/main.js (one process), N runs dist/cluster.js with WEB_CONCURRENCY=N. */
   workers: number;
-  /** Where the JSON goes (default bench/results/latest.json). */
+  /** Where the JSON goes (default tools/bench/results/latest.json). */
   out: string;
 }
 
 const HELP = `npm run bench -- [options]
   --users N          users seeded with an active config (default 30000; --quick 3000): 50 through
-                     the API, the rest written into the database (see bench/README.md)
+                     the API, the rest written into the database (see tools/bench/README.md)
   --duration S       seconds per scenario (default 10; --quick 2)
   --warmup S         unmeasured seconds of the same load before each scenario (default 3; --quick 1; 0: none)
   --connections C    concurrent connections (default 50; --quick 10)
@@ -35,12 +33,10 @@ const HELP = `npm run bench -- [options]
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
   --no-baselines     skip the bare-limit measurements
   --profile DIR      run the service under node --cpu-prof, profiles written to DIR
-  --trace-sql        count the service's SQL statements per request (preloads bench/sql-trace.ts)
-  --what-if a,b      try proposed changes on the service (bench/what-if.ts: sqlite-bind-numbers,
-                     mysql-no-trace, qr-gray-up)
+  --trace-sql        count the service's SQL statements per request (preloads tools/bench/sql-trace.ts)
   --cluster          run the service as npm run start:cluster (dist/cluster.js), one worker per core,
                      instead of one process; --workers N sets the count (implies --cluster)
-  --out FILE         result JSON (default bench/results/latest.json)
+  --out FILE         result JSON (default tools/bench/results/latest.json)
 Environment: DATABASE_URL=mysql://... benchmarks that database instead of a temporary SQLite file.`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -63,10 +59,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-baselines': { type: 'boolean', default: false },
       profile: { type: 'string' },
       'trace-sql': { type: 'boolean', default: false },
-      'what-if': { type: 'string' },
       cluster: { type: 'boolean', default: false },
       workers: { type: 'string' },
-      out: { type: 'string', default: 'bench/results/latest.json' },
+      out: { type: 'string', default: 'tools/bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -91,7 +86,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     baselines: !values['no-baselines'],
     profileDir: values.profile,
     traceSql: values['trace-sql'],
-    whatIf: (values['what-if'] ?? '').split(',').filter(Boolean),
     workers: values.cluster || values.workers !== undefined ? positiveInt('workers', values.workers, cpus().length) : 0,
     out: values.out,
   };
