@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsPageNumber, IsPageSize } from '../common/http/paging.decorator';
@@ -6,6 +6,7 @@ import { IsSubjectIdText } from '../common/http/subject-id.decorator';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
 import { AuditQueryService } from '../two-factor/audit-query.service';
+import { NoStore } from '../common/http/no-store.decorator';
 
 export class AuditQueryRequest {
   @ApiPropertyOptional({ description: 'A user id (partneruserid, agentid or session user_id)', example: 'pu-10042' })
@@ -55,7 +56,7 @@ export class AuditController {
   constructor(private readonly audit: AuditQueryService) {}
 
   @Get()
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'Security events of your tenant, newest first (never a secret or a code)' })
   @ApiOkResponse({ type: AuditPage })
   async list(@CurrentActor() actor: Actor, @Query() query: AuditQueryRequest): Promise<AuditPage> {

@@ -1,18 +1,5 @@
 import { ErrorCode } from '../common/errors/error-code';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  PipeTransform,
-  Post,
-  Put,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -36,6 +23,7 @@ import {
   SessionResponse,
   UpdateSessionRequest,
 } from './dto/session.dto';
+import { NoStore } from '../common/http/no-store.decorator';
 
 /** A public_id in the path is shaped like every stored one, or it is a 400 naming it (as config ids are). */
 const publicIdParam: PipeTransform<string, string> = {
@@ -68,6 +56,7 @@ export class SessionsController {
 
   @Post()
   @HttpCode(201)
+  @NoStore()
   @ApiOperation({ summary: 'Create a session record (public_id generated when absent)' })
   @ApiCreatedResponse({ type: SessionResponse })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateSessionRequest): Promise<SessionResponse> {
@@ -77,7 +66,7 @@ export class SessionsController {
   }
 
   @Get()
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'List live sessions; the total is in the X-Total-Count header' })
   @ApiOkResponse({
     type: [SessionResponse],
@@ -98,7 +87,7 @@ export class SessionsController {
   }
 
   @Get(':public_id')
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'One live session' })
   @ApiOkResponse({ type: SessionResponse })
   async get(

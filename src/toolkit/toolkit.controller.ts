@@ -1,5 +1,5 @@
 import { ErrorCode } from '../common/errors/error-code';
-import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
@@ -18,6 +18,7 @@ import {
   VerifyTokenResponse,
 } from './dto/toolkit.dto';
 import { ToolkitService } from './toolkit.service';
+import { NoStore } from '../common/http/no-store.decorator';
 
 const STATELESS =
   'Stateless: the service keeps nothing, so it cannot refuse a replayed code. For logins use the per-user `2fa:verify` routes, which do.';
@@ -35,7 +36,7 @@ export class ToolkitController {
 
   @Post('2fa/secretkey')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'Create a secret key with its otpauth URI and QR image', description: STATELESS })
   @ApiOkResponse({ type: SecretKeyResponse })
   createSecretKey(@Body() request: CreateSecretKeyRequest = {}): Promise<SecretKeyResponse> {
@@ -53,7 +54,7 @@ export class ToolkitController {
 
   @Post(['2fa/codes', '2fa/code'])
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({
     summary: 'Create one backup code (alias POST /2fa/code)',
     description: 'Same format as the per-user backup codes. Nothing is stored.',
@@ -64,7 +65,7 @@ export class ToolkitController {
   }
 
   @Get('generate/secret')
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({
     summary: 'Generate a random secret',
     description:
@@ -77,7 +78,7 @@ export class ToolkitController {
 
   @Post('generate/token')
   @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'The current code of a secret' })
   @ApiOkResponse({ type: GenerateTokenResponse })
   generateToken(@Body() request: GenerateTokenRequest): GenerateTokenResponse {

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, Put } from '@nestjs/common';
+import { Body, Controller, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiNotFoundResponse,
@@ -16,6 +16,7 @@ import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dt
 import { SubjectKind } from '../two-factor/entities/two-factor-config.entity';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { GenerateKeyRequest, GenerateKeyResponse, ResetRequest, ResetResponse } from './dto/users.dto';
+import { NoStore } from '../common/http/no-store.decorator';
 
 /** The tenanted-request rule of seeds 001/004, and the caller's kind that /users/2fa/* needs. */
 function callerKindIn(principal: Principal, organisationId: string): SubjectKind {
@@ -35,7 +36,7 @@ export class UsersController {
 
   @Put('generate-key')
   @RequireScope('user')
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({ summary: 'A new pending 2FA config for yourself (sub, kind of your token)' })
   @ApiOkResponse({ type: GenerateKeyResponse })
   @ApiConflictResponse({
@@ -54,6 +55,7 @@ export class UsersController {
 
   @Put('reset')
   @RequireScope('users:reset')
+  @NoStore()
   @ApiOperation({
     summary: "Remove another user's 2FA (config, backup codes, sessions)",
     description:

@@ -1,18 +1,5 @@
 import { ErrorCode } from '../../common/errors/error-code';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-  Type,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Type } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -35,6 +22,7 @@ import { TwoFactorService } from '../two-factor.service';
 import { configDtos } from './config-dto.factory';
 import { toConfigResponse } from './config-response.mapper';
 import { SubjectKindSpec } from './subject-kinds';
+import { NoStore } from '../../common/http/no-store.decorator';
 
 type JsonBody = Record<string, string | number | boolean | undefined>;
 
@@ -62,7 +50,7 @@ export function configAdminController(spec: SubjectKindSpec): Type {
 
     @Post()
     @HttpCode(200)
-    @Header('Cache-Control', 'no-store')
+    @NoStore()
     @ApiOperation({
       summary: `Enrol ${spec.kind === 'agent' ? 'an' : 'a'} ${spec.label}: a pending config with its secret and QR image`,
     })
@@ -101,7 +89,7 @@ export function configAdminController(spec: SubjectKindSpec): Type {
     }
 
     @Get(':id')
-    @Header('Cache-Control', 'no-store')
+    @NoStore()
     @ApiOperation({ summary: 'One config; its secret and QR image only while pending' })
     @ApiOkResponse({ type: dto.config })
     async get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<Record<string, unknown>> {
@@ -109,7 +97,7 @@ export function configAdminController(spec: SubjectKindSpec): Type {
     }
 
     @Put(':id')
-    @Header('Cache-Control', 'no-store')
+    @NoStore()
     @ApiOperation({ summary: 'Rotate the secret (back to pending), disable/enable, or unlock' })
     @ApiBody({ type: dto.update })
     @ApiOkResponse({ type: dto.config })
@@ -140,7 +128,7 @@ export function configAdminController(spec: SubjectKindSpec): Type {
 
     @Post(':id/backupCodes')
     @HttpCode(200)
-    @Header('Cache-Control', 'no-store')
+    @NoStore()
     @ApiOperation({ summary: '10 new backup codes, replacing all earlier ones; shown once, stored hashed' })
     @ApiOkResponse({ type: BackupCodesResponse })
     async backupCodes(
@@ -182,6 +170,7 @@ export function loginController(spec: SubjectKindSpec): Type {
 
     @Post(spec.loginPaths)
     @HttpCode(200)
+    @NoStore()
     @ApiOperation({
       summary: `Verify ${spec.kind === 'agent' ? 'an' : 'a'} ${spec.label}'s TOTP or backup code at login`,
       description:
