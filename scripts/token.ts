@@ -21,12 +21,18 @@ async function main(): Promise<void> {
     },
   });
   if (!values.tenant || !values.sub) throw new Error('--tenant and --sub are required');
-  if (values.kind && values.kind !== 'partner' && values.kind !== 'agent') throw new Error('--kind must be partner or agent');
+  if (values.kind && values.kind !== 'partner' && values.kind !== 'agent')
+    throw new Error('--kind must be partner or agent');
   const ttlSeconds = Number(values.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new Error('--ttl must be a positive number of seconds');
 
   const auth = authConfig();
-  if (auth.key.kind !== 'secret') throw new Error('npm run token signs with AUTH_JWT_SECRET (HS256); this deployment verifies another key');
+  if (auth.key.kind !== 'secret')
+    throw new Error('npm run token signs with AUTH_JWT_SECRET (HS256); this deployment verifies another key');
+  if (ttlSeconds > auth.maxTtlSeconds)
+    throw new Error(
+      `--ttl must be at most AUTH_JWT_MAX_TTL_SECONDS (${auth.maxTtlSeconds}): the service refuses longer-lived tokens`,
+    );
   let jwt = new SignJWT({ tenant: values.tenant, scope: values.scope, ...(values.kind ? { kind: values.kind } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(values.sub)

@@ -91,7 +91,8 @@ const TOKENS = {
   sessionsB: { tenant: TENANT_B, sub: 'sessions-b', scope: 'sessions:admin' },
 } satisfies Record<string, TokenClaims>;
 type ValidToken = keyof typeof TOKENS;
-type BadToken = 'expired' | 'otherSecret' | 'algNone' | 'noExp' | 'hs512' | 'sqlTenant' | 'badKind' | 'longSub';
+type BadToken =
+  'expired' | 'otherSecret' | 'algNone' | 'noExp' | 'hs512' | 'sqlTenant' | 'badKind' | 'longSub' | 'year3000';
 type TokenName = ValidToken | BadToken;
 
 async function mintAll(): Promise<Record<TokenName, string>> {
@@ -106,6 +107,8 @@ async function mintAll(): Promise<Record<TokenName, string>> {
   tokens.sqlTenant = await mintToken({ ...admin, tenant: SQL });
   tokens.badKind = await mintToken({ ...TOKENS.userA, kind: 'admin' as 'partner' });
   tokens.longSub = await mintToken({ ...admin, sub: 's'.repeat(129) });
+  // Further ahead than AUTH_JWT_MAX_TTL_SECONDS (a day by default).
+  tokens.year3000 = await mintToken({ ...admin, expiresIn: 32503680000 });
   return tokens;
 }
 
@@ -591,6 +594,10 @@ const LOGIN: Case[] = [
     body: json({ partneruserid: 'pu-a1', code: '123456' }),
     ...UNAUTHORIZED,
   }),
+  partnerLogin(PARTNER.loginPath, 'year3000')('a token that expires in the year 3000', {
+    body: json({ partneruserid: 'pu-a1', code: '123456' }),
+    ...UNAUTHORIZED,
+  }),
   agentLogin()('agent: the partner field instead of agentid', {
     body: json({ partneruserid: 'ag-a1', code: '123456' }),
     ...bad(['agentid', 'partneruserid']),
@@ -825,6 +832,7 @@ const OPERATIONS: Case[] = [
   audit('', 'hs512')('an HS512 token (only HS256 is accepted)', { ...UNAUTHORIZED }),
   audit('', 'sqlTenant')('a token whose tenant is SQL', { ...UNAUTHORIZED }),
   audit('', 'longSub')('a token whose sub is over 128 characters', { ...UNAUTHORIZED }),
+  audit('', 'year3000')('a token that expires in the year 3000', { ...UNAUTHORIZED }),
   audit('?page=0')('page 0', { ...bad('page') }),
   audit('?perPage=201')('perPage above 200', { ...bad('perPage') }),
   audit('?perPage=-1')('a negative perPage', { ...bad('perPage') }),

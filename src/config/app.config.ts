@@ -60,7 +60,12 @@ export const authConfig = registerAs('auth', () => {
     : env.AUTH_JWKS_URL
       ? { kind: 'jwks', url: env.AUTH_JWKS_URL }
       : { kind: 'secret', secret: env.AUTH_JWT_SECRET ?? loadOrCreateDevKeys(env.DATA_DIR).jwtSecret };
-  return { key, issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE };
+  return {
+    key,
+    issuer: env.AUTH_JWT_ISSUER,
+    audience: env.AUTH_JWT_AUDIENCE,
+    maxTtlSeconds: env.AUTH_JWT_MAX_TTL_SECONDS,
+  };
 });
 
 export const cryptoConfig = registerAs('crypto', () => {

@@ -24,34 +24,52 @@ describe(validateEnvironment.name, () => {
       LOCKOUT_MAX_FAILURES: 5,
       LOCKOUT_SECONDS: 900,
       PUBLIC_RATE_LIMIT: 120,
+      AUTH_JWT_MAX_TTL_SECONDS: 86400,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
   it('parses numbers from strings, so a string window can never widen the TOTP window', () => {
-    expect(validateEnvironment({ TOTP_WINDOW: '0', TOTP_DIGITS: '8' })).toMatchObject({ TOTP_WINDOW: 0, TOTP_DIGITS: 8 });
+    expect(validateEnvironment({ TOTP_WINDOW: '0', TOTP_DIGITS: '8' })).toMatchObject({
+      TOTP_WINDOW: 0,
+      TOTP_DIGITS: 8,
+    });
     expect(problemsOf({ TOTP_WINDOW: '10' })).toEqual([expect.stringMatching(/^TOTP_WINDOW: /)]);
   });
 
   it('names every bad setting at once', () => {
-    const problems = problemsOf({ PORT: 'abc', TOTP_ALGORITHM: 'md5', DATABASE_URL: 'postgres://x', AUTH_JWT_SECRET: 'short' });
+    const problems = problemsOf({
+      PORT: 'abc',
+      TOTP_ALGORITHM: 'md5',
+      DATABASE_URL: 'postgres://x',
+      AUTH_JWT_SECRET: 'short',
+    });
     for (const setting of ['PORT', 'TOTP_ALGORITHM', 'DATABASE_URL', 'AUTH_JWT_SECRET']) {
       expect(problems.some((problem) => problem.startsWith(`${setting}: `))).toBe(true);
     }
   });
 
   it('treats an empty variable as not set', () => {
-    expect(validateEnvironment({ PORT: '', DATABASE_URL: '', TOTP_ISSUER: '' })).toMatchObject({ PORT: 3000, TOTP_ISSUER: 'twofa' });
+    expect(validateEnvironment({ PORT: '', DATABASE_URL: '', TOTP_ISSUER: '' })).toMatchObject({
+      PORT: 3000,
+      TOTP_ISSUER: 'twofa',
+    });
   });
 
   it('refuses production without explicit keys', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems).toEqual([
       expect.stringMatching(/^TWOFA_ENCRYPTION_KEY: required when NODE_ENV=production/),
-      expect.stringMatching(/^AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required/),
+      expect.stringMatching(
+        /^AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required/,
+      ),
     ]);
     expect(
-      problemsOf({ NODE_ENV: 'production', TWOFA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), AUTH_JWT_SECRET: 'x'.repeat(32) }),
+      problemsOf({
+        NODE_ENV: 'production',
+        TWOFA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+        AUTH_JWT_SECRET: 'x'.repeat(32),
+      }),
     ).toEqual([]);
   });
 
@@ -66,6 +84,15 @@ describe(validateEnvironment.name, () => {
     expect(trustProxyOf('10.0.0.0/8, 127.0.0.1')).toBe('10.0.0.0/8, 127.0.0.1');
     expect(problemsOf({ TRUST_PROXY: 'yes' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/8; rm -rf' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+  });
+
+  it('takes AUTH_JWT_MAX_TTL_SECONDS as whole seconds from a minute to a year', () => {
+    expect(validateEnvironment({ AUTH_JWT_MAX_TTL_SECONDS: '3600' }).AUTH_JWT_MAX_TTL_SECONDS).toBe(3600);
+    for (const bad of ['59', '31536001', '1.5', 'day', '-1']) {
+      const problems = problemsOf({ AUTH_JWT_MAX_TTL_SECONDS: bad });
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems.every((problem) => problem.startsWith('AUTH_JWT_MAX_TTL_SECONDS: '))).toBe(true);
+    }
   });
 
   it('bounds the request and shutdown timeouts', () => {

@@ -86,6 +86,13 @@ export class Environment {
   @IsOptional()
   @IsString()
   AUTH_JWT_AUDIENCE?: string;
+
+  /** A token whose exp lies further ahead than this is refused: a token minted for the year 3000 is a leak for ever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31536000)
+  AUTH_JWT_MAX_TTL_SECONDS = 86400;
   @IsOptional()
   @IsBase64()
   TWOFA_ENCRYPTION_KEY?: string;

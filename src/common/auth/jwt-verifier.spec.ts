@@ -3,9 +3,18 @@ import { JwtVerifier } from './jwt-verifier';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 
+const MAX_TTL_SECONDS = 3600;
+
 function verifier(): JwtVerifier {
-  return new JwtVerifier({ key: { kind: 'secret', secret: SECRET }, issuer: undefined, audience: undefined });
+  return new JwtVerifier({
+    key: { kind: 'secret', secret: SECRET },
+    issuer: undefined,
+    audience: undefined,
+    maxTtlSeconds: MAX_TTL_SECONDS,
+  });
 }
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function sign(claims: Record<string, unknown>, exp: number, secret = SECRET): Promise<string> {
   return new SignJWT(claims)
@@ -45,5 +54,24 @@ describe('JwtVerifier, verified tokens remembered', () => {
     );
     await expect(jwt.verify(`Bearer ${forged}`)).rejects.toMatchObject({ message: 'The token is not valid' });
     await expect(jwt.verify(`Bearer ${forged}`)).rejects.toMatchObject({ message: 'The token is not valid' });
+  });
+});
+
+describe('JwtVerifier, AUTH_JWT_MAX_TTL_SECONDS', () => {
+  it('refuses a token whose exp lies further ahead than the maximum, every time (it is never remembered)', async () => {
+    const jwt = verifier();
+    for (const exp of [nowSeconds() + MAX_TTL_SECONDS + 5, 32503680000 /* the year 3000 */]) {
+      const token = await sign({ tenant: 'acme' }, exp);
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect(jwt.verify(`Bearer ${token}`)).rejects.toMatchObject({
+          message: 'The token expires too far ahead (more than AUTH_JWT_MAX_TTL_SECONDS)',
+        });
+      }
+    }
+  });
+
+  it('accepts a token that expires within the maximum', async () => {
+    const token = await sign({ tenant: 'acme' }, nowSeconds() + MAX_TTL_SECONDS - 5);
+    await expect(verifier().verify(`Bearer ${token}`)).resolves.toMatchObject({ tenant: 'acme' });
   });
 });

@@ -21,7 +21,7 @@ function unauthorized(message: string): DomainError {
 /**
  * Verifies bearer tokens with the one configured key: an HS256 secret, a PEM public key (RS256/ES256)
  * or a JWKS URL. The accepted algorithms are fixed by the key type, so `alg: none` and
- * HS/RS confusion are refused; `exp` is required.
+ * HS/RS confusion are refused; `exp` is required and at most AUTH_JWT_MAX_TTL_SECONDS ahead.
  */
 @Injectable()
 export class JwtVerifier {
@@ -77,6 +77,10 @@ export class JwtVerifier {
       if (error instanceof errors.JWTExpired) throw unauthorized('The token has expired');
       if (error instanceof errors.JOSEError) throw unauthorized('The token is not valid');
       throw error;
+    }
+    // Checked before the token is remembered: a remembered token's exp only comes nearer.
+    if (payload.exp! * 1000 > Date.now() + this.config.maxTtlSeconds * 1000) {
+      throw unauthorized('The token expires too far ahead (more than AUTH_JWT_MAX_TTL_SECONDS)');
     }
     const principal = this.principalOf(payload);
     this.remember(token, principal, payload.exp!);
