@@ -243,7 +243,6 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         ['/2fa/secretkey', 'post'],
         ['/2fa/code:verify', 'post'],
         ['/2fa/codes', 'post'],
-        ['/2fa/code', 'post'],
         ['/generate/secret', 'get'],
         ['/generate/token', 'post'],
         ['/verify/token', 'post'],

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { configAdminController } from '../two-factor/http/config-controllers.factory';
-import { AGENTS } from '../two-factor/http/subject-kinds';
 import { TwoFactorModule } from '../two-factor/two-factor.module';
+import { GlobalApiAliasController, GlobalApiController } from './global-api.controller';
 
 /** Agent 2FA admin: /globalapi/2faConfig (alias /global), scope agent:admin. */
 @Module({
   imports: [TwoFactorModule],
-  controllers: [configAdminController(AGENTS)],
+  controllers: [GlobalApiController, GlobalApiAliasController],
 })
 export class GlobalApiModule {}

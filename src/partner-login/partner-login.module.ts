@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { loginController } from '../two-factor/http/config-controllers.factory';
-import { PARTNER_USERS } from '../two-factor/http/subject-kinds';
 import { TwoFactorModule } from '../two-factor/two-factor.module';
+import { PartnerLoginController } from './partner-login.controller';
 
 /** Partner-user login verification: POST /partnerloginapi/2fa:verify, scope partner:login. */
 @Module({
   imports: [TwoFactorModule],
-  controllers: [loginController(PARTNER_USERS)],
+  controllers: [PartnerLoginController],
 })
 export class PartnerLoginModule {}

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../common/errors/error-code';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
 import { PublicRateLimit } from '../common/rate-limit/public-rate-limit';
@@ -52,15 +52,24 @@ export class ToolkitController {
     return this.toolkit.verifyCode(request.secretKey, request.code);
   }
 
-  @Post(['2fa/codes', '2fa/code'])
+  @Post('2fa/codes')
   @HttpCode(200)
   @NoStore()
   @ApiOperation({
-    summary: 'Create one backup code (alias POST /2fa/code)',
-    description: 'Same format as the per-user backup codes. Nothing is stored.',
+    summary: 'Create one backup code',
+    description: 'Same format as the per-user backup codes. Nothing is stored. Also served as `POST /2fa/code`.',
   })
   @ApiOkResponse({ type: BackupCodeResponse })
   createBackupCode(@NoBody() _body: undefined): BackupCodeResponse {
+    return this.toolkit.createBackupCode();
+  }
+
+  /** Seed 002's singular spelling, documented once under /2fa/codes. */
+  @Post('2fa/code')
+  @HttpCode(200)
+  @NoStore()
+  @ApiExcludeEndpoint()
+  createBackupCodeAlias(@NoBody() _body: undefined): BackupCodeResponse {
     return this.toolkit.createBackupCode();
   }
 

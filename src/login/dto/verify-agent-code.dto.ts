@@ -1,0 +1,9 @@
+import { LoginCodeField, SubjectIdField } from '../../two-factor/http/config-fields';
+
+export class VerifyAgentCodeRequest {
+  @SubjectIdField({ description: 'The agent logging in', example: 'agent-007' })
+  agentid!: string;
+
+  @LoginCodeField()
+  code!: string;
+}

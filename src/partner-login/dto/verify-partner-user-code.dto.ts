@@ -1,0 +1,9 @@
+import { LoginCodeField, SubjectIdField } from '../../two-factor/http/config-fields';
+
+export class VerifyPartnerUserCodeRequest {
+  @SubjectIdField({ description: 'The partner user logging in', example: 'pu-10042' })
+  partneruserid!: string;
+
+  @LoginCodeField()
+  code!: string;
+}

@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Actor } from '../common/auth/principal';
+import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { NoStore } from '../common/http/no-store.decorator';
+import { ApiVerifyLogin } from '../two-factor/http/config-api.docs';
+import { LoginVerificationResponse } from '../two-factor/http/config.dto';
+import { TwoFactorService } from '../two-factor/two-factor.service';
+import { VerifyPartnerUserCodeRequest } from './dto/verify-partner-user-code.dto';
+
+/** A partner user's second factor at login. */
+@ApiTags('PartnerUser login')
+@RequireScope('partner:login')
+@Controller('partnerloginapi')
+export class PartnerLoginController {
+  constructor(private readonly twoFactor: TwoFactorService) {}
+
+  // `::` is a literal colon for Fastify's router; `%3A` is rewritten to `:` before routing (app.setup.ts).
+  @Post('2fa::verify')
+  @HttpCode(200)
+  @NoStore()
+  @ApiVerifyLogin('a partner user')
+  verify(@CurrentActor() actor: Actor, @Body() body: VerifyPartnerUserCodeRequest): Promise<LoginVerificationResponse> {
+    return this.twoFactor.verifyLogin(actor, { kind: 'partner', subjectId: body.partneruserid }, body.code);
+  }
+}

@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { TwoFactorStatus } from '../entities/two-factor-config.entity';
+
+/**
+ * The DTOs the partner-user and agent APIs share. Each module's own DTOs (in its dto/ folder) add the
+ * kind's id field (partneruserid or agentid) to these.
+ */
+
+export const TWO_FACTOR_STATUSES = ['pending', 'active', 'disabled'] as const satisfies readonly TwoFactorStatus[];
+
+/** A config as the admin routes return it, without the kind's id field. */
+export abstract class ConfigResponseFields {
+  @ApiProperty({ type: String, format: 'uuid', example: '3f1c9a6e-2b7d-4f7e-9a51-0c2f1d4b8e21' })
+  id!: string;
+
+  @ApiProperty({ type: String, enum: TWO_FACTOR_STATUSES, example: 'pending' })
+  status!: TwoFactorStatus;
+
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T10:00:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  activatedAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'Set while locked after too many failures',
+  })
+  lockedUntil!: string | null;
+
+  @ApiProperty({ type: Number, example: 10 })
+  backupCodesRemaining!: number;
+
+  @ApiPropertyOptional({ type: String, description: 'Only while pending', example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' })
+  secretKey?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    description: 'Only while pending: PNG QR of otpauthUrl',
+    example: 'data:image/png;base64,iVBORw0KGgo...',
+  })
+  qrcodeUrl?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    description: 'Only while pending',
+    example:
+      'otpauth://totp/twofa:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa&algorithm=SHA1&digits=6&period=30',
+  })
+  otpauthUrl?: string;
+}
+
+/** One page of configs, without its items (whose type names the kind's id field). */
+export abstract class ConfigPageFields {
+  @ApiProperty({ type: Number, example: 1 })
+  total!: number;
+
+  @ApiProperty({ type: Number, example: 1 })
+  page!: number;
+
+  @ApiProperty({ type: Number, example: 20 })
+  perPage!: number;
+}
+
+/** The filters and paging of a config list, without the kind's id filter. */
+export abstract class ConfigListQueryFields {
+  @ApiPropertyOptional({ type: String, enum: TWO_FACTOR_STATUSES, example: 'active' })
+  @IsOptional()
+  @IsIn(TWO_FACTOR_STATUSES)
+  status?: TwoFactorStatus;
+
+  @ApiPropertyOptional({ type: Number, default: 1, minimum: 1, example: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  page = 1;
+
+  @ApiPropertyOptional({ type: Number, default: 20, minimum: 1, maximum: 100, example: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  perPage = 20;
+}
+
+export class UpdateConfigRequest {
+  @ApiPropertyOptional({ type: Boolean, description: 'true: a new secret; the config becomes pending', example: true })
+  @IsOptional()
+  @IsIn([true], { message: 'rotateSecret can only be true' })
+  rotateSecret?: true;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description: 'false disables the config (every verification fails); true enables it again',
+    example: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ type: Boolean, description: 'true: clears the failure count and the lock', example: true })
+  @IsOptional()
+  @IsIn([true], { message: 'unlock can only be true' })
+  unlock?: true;
+}
+
+export class BackupCodesResponse {
+  @ApiProperty({ type: [String], example: ['K7Q2M-9XH4D', 'P3N8W-T6ZRA'], description: '10 codes, shown once' })
+  codes!: string[];
+}
+
+export class LoginVerificationResponse {
+  @ApiProperty({ type: String, enum: ['success', 'fail'], example: 'success' })
+  result!: 'success' | 'fail';
+
+  @ApiPropertyOptional({ type: String, enum: ['totp', 'backup'], example: 'totp' })
+  method?: 'totp' | 'backup';
+
+  @ApiPropertyOptional({
+    type: String,
+    description: 'public_id of the TwoFactorSession created on success',
+    example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba',
+  })
+  sessionId?: string;
+}
