@@ -3,7 +3,7 @@ import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { expectEnvelope, fieldNames, SERVER_REQUEST_ID } from './helpers/http';
 import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
-import { RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
+import { rawDataSource, RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
 
 /** API.md "Conventions for every route", on the real server. */
@@ -235,7 +235,20 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         const res = await http().get('/health/ready');
         expect(res.status).toBe(200);
         expect(res.body.status).toBe('ok');
+        // Not a Galera node: its state is not asked for (test/galera/ covers a cluster).
+        expect(res.body.info.databaseNode).toEqual(
+          database.name === 'sqlite' ? { status: 'up' } : { status: 'up', galera: false },
+        );
       });
+
+      if (database.name === 'mariadb') {
+        it('leaves wsrep_sync_wait as the server has it on a MariaDB without Galera', async () => {
+          const [row] = await rawDataSource(running()).query(
+            'SELECT @@session.wsrep_sync_wait AS session, @@global.wsrep_sync_wait AS global, @@wsrep_on AS wsrepOn',
+          );
+          expect(row).toEqual({ session: row.global, global: row.global, wsrepOn: '0' });
+        });
+      }
     });
 
     describe('Swagger', () => {

@@ -1,6 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { DatabaseNodeIndicator } from './database-node.indicator';
+
+const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('Operations')
 @Controller('health')
@@ -8,6 +11,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly databaseNode: DatabaseNodeIndicator,
   ) {}
 
   @Get('live')
@@ -19,10 +23,15 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'The database answers (503 when it does not)' })
+  @ApiOperation({ summary: 'The database answers and may serve (503 when it does not)' })
   @ApiOkResponse({ description: 'Ready' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer, or its Galera node is not ready and Synced',
+  })
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),
+      () => this.databaseNode.check(CHECK_TIMEOUT_MS),
+    ]);
   }
 }
