@@ -1,5 +1,6 @@
-// Three projects: unit specs beside the code, e2e specs in test/ (real app over HTTP, real databases),
-// browser specs in test/ (Swagger UI driven by Debian's chromium through playwright-core).
+// Four projects: unit specs beside the code, e2e specs in test/ (real app over HTTP, real databases),
+// browser specs in test/ (Swagger UI driven by Debian's chromium through playwright-core), and the
+// Galera suite in test/galera/ (a three-node cluster; skipped unless TEST_GALERA_NODES names it).
 const transform = {
   '^.+\\.(t|j)s$': [
     '@swc/jest',
@@ -44,6 +45,14 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.browser-spec.ts'],
+      transform,
+      transformIgnorePatterns,
+    },
+    {
+      displayName: 'galera',
+      testEnvironment: 'node',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/test/galera/*.galera-spec.ts'],
       transform,
       transformIgnorePatterns,
     },

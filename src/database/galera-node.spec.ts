@@ -48,49 +48,42 @@ describe('Galera node state', () => {
 });
 
 describe(withCausalReads.name, () => {
-  /** A mysql2 stand-in: createPool returns a pool that opens one connection answering with `error`. */
-  function driver(error: (Error & { code?: string }) | null) {
+  /** A mysql2 stand-in wrapped by withCausalReads: its pool opens connections that answer with `error`. */
+  function wrappedDriver(error: (Error & { code?: string }) | null, onError: (error: Error) => void = () => {}) {
     const statements: string[] = [];
     const pool = new EventEmitter();
-    const mysql2 = {
-      createPool: () => pool,
-      createConnection: () => 'kept',
-    };
+    const mysql2 = { createPool: () => pool, createConnection: () => 'kept' };
     const connection = {
       query: (sql: string, callback: (error: Error | null) => void) => {
         statements.push(sql);
         callback(error);
       },
     };
-    return { mysql2, statements, open: () => pool.emit('connection', connection) };
+    const driver = withCausalReads(mysql2 as never, onError) as typeof mysql2;
+    return { driver, statements, open: () => pool.emit('connection', connection) };
   }
 
   it('sets causal reads on every connection the pool opens, and keeps the rest of the driver', () => {
-    const { mysql2, statements, open } = driver(null);
-    const wrapped = withCausalReads(mysql2 as never, () => undefined) as unknown as typeof mysql2;
-    wrapped.createPool();
+    const { driver, statements, open } = wrappedDriver(null);
+    driver.createPool();
     open();
     open();
     expect(statements).toEqual([CAUSAL_READS_SQL, CAUSAL_READS_SQL]);
-    expect(wrapped.createConnection()).toBe('kept');
+    expect(driver.createConnection()).toBe('kept');
   });
 
   it('ignores MySQL refusing the wsrep variables (1193) and reports any other error', () => {
     const reported: Error[] = [];
-    const mysql = driver(
-      Object.assign(new Error("Unknown system variable 'wsrep_on'"), { code: 'ER_UNKNOWN_SYSTEM_VARIABLE' }),
-    );
-    (
-      withCausalReads(mysql.mysql2 as never, (error) => reported.push(error)) as never as typeof mysql.mysql2
-    ).createPool();
-    mysql.open();
-    expect(reported).toEqual([]);
-
-    const lost = driver(Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' }));
-    (
-      withCausalReads(lost.mysql2 as never, (error) => reported.push(error)) as never as typeof lost.mysql2
-    ).createPool();
-    lost.open();
+    const report = (error: Error) => reported.push(error);
+    const unknown = Object.assign(new Error("Unknown system variable 'wsrep_on'"), {
+      code: 'ER_UNKNOWN_SYSTEM_VARIABLE',
+    });
+    const lost = Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' });
+    for (const error of [unknown, lost]) {
+      const { driver, open } = wrappedDriver(error, report);
+      driver.createPool();
+      open();
+    }
     expect(reported.map((error) => error.message)).toEqual(['Connection lost']);
   });
 });
