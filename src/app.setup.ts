@@ -2,8 +2,10 @@ import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { parse as parseContentType } from 'content-type';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -41,6 +43,20 @@ export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
     }
   }
   return false;
+}
+
+/**
+ * JSON is UTF-8 (RFC 8259 §8.1), and the parser reads every body as UTF-8: a body declared in another
+ * charset (`utf-16`, `iso-8859-1`) would be misread, so only UTF-8 (`utf-8`, or its alias `utf8`, in any
+ * case) or no charset is taken.
+ */
+export function declaresUtf8OrNoCharset(contentType: string | undefined): boolean {
+  try {
+    const charset = parseContentType(contentType ?? '').parameters.charset;
+    return charset === undefined || /^utf-?8$/i.test(charset);
+  } catch {
+    return false; // not a media type we can read
+  }
 }
 
 /** The HTTP server: Fastify with a 16 KiB body limit, our request ids and bounded request times. */
@@ -124,14 +140,24 @@ function configureBodyParsing(fastify: FastifyInstance): void {
   // JSON only: any other content type on a route with a body is a 415.
   fastify.removeAllContentTypeParsers();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  // Read as bytes: Fastify's text decoding would replace bytes that are not UTF-8 without a word (or, with
+  // a Content-Length, fail on a length mismatch before the charset could be looked at).
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes: Buffer, done) => {
+    if (!declaresUtf8OrNoCharset(request.headers['content-type'])) {
+      const message = 'A JSON body must be UTF-8: send charset=utf-8 or no charset';
+      return done(new DomainError(ErrorCode.UnsupportedMediaType, message), undefined);
+    }
+    if (!isUtf8(bytes)) {
+      return done(DomainError.invalidField('body', 'Request body is not valid UTF-8', 'InvalidBody'), undefined);
+    }
+    const body = bytes.toString('utf8');
     // An empty body is "no body": routes whose body is optional accept it, the others fail validation.
     if (body === '') return done(null, undefined);
-    if (jsonNestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
+    if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
       const message = `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`;
       return done(DomainError.invalidField('body', message, 'InvalidBody'), undefined);
     }
-    void parseJson(request, body as string, (error, parsed: unknown) => {
+    void parseJson(request, body, (error, parsed: unknown) => {
       if (error) return done(error, undefined);
       // Every body is one JSON object. Validation would read an array's indexes as fields, and a DTO whose
       // fields are all optional would accept `null`, `[]`, `"x"` or `1` as "no fields".

@@ -191,6 +191,12 @@ const TOOLKIT: Case[] = [
   secretKey('a body without a Content-Type', { body: json({ account: 'alice' }), type: null, ...UNSUPPORTED }),
   secretKey('application/json-patch+json', { body: '[]', type: 'application/json-patch+json', ...UNSUPPORTED }),
   secretKey('a 17 KiB body', { body: json({ account: HUGE }), ...TOO_LARGE }),
+  // Without a Content-Length nothing caught a length mismatch: the bytes became U+FFFD in the account.
+  secretKey('bytes that are not UTF-8, chunked (no Content-Length)', {
+    body: Buffer.concat([Buffer.from('{"account":"al'), Buffer.from([0xff]), Buffer.from('ice"}')]),
+    chunked: true,
+    ...bad('body'),
+  }),
   secretKey('a 17 KiB chunked body (no Content-Length)', {
     body: json({ account: HUGE }),
     chunked: true,
@@ -289,10 +295,16 @@ const TOOLKIT: Case[] = [
     ...bad('body'),
   }),
   verifyToken('single-quoted JSON', { body: "{'secret':'x','token':'123456'}", ...bad('body') }),
+  // JSON is UTF-8: a body declared in another charset is refused, not misread.
   verifyToken('UTF-16 JSON', {
     body: Buffer.from(json({ secret: VALID_SECRET, token: '123456' }), 'utf16le'),
     type: 'application/json; charset=utf-16le',
-    ...bad('body'),
+    ...UNSUPPORTED,
+  }),
+  verifyToken('JSON declared iso-8859-1', {
+    body: Buffer.from(json({ secret: VALID_SECRET, token: '123456' }), 'latin1'),
+    type: 'application/json; charset=iso-8859-1',
+    ...UNSUPPORTED,
   }),
   verifyToken('multipart/form-data', {
     body: '--b\r\nContent-Disposition: form-data; name="token"\r\n\r\n123456\r\n--b--\r\n',
@@ -353,6 +365,11 @@ const ADMIN: Case[] = [
   }),
   partnerCreate('an existing user', { body: json({ partneruserid: 'pu-a1' }), ...CONFLICT }),
   partnerCreate('text/plain', { body: 'partneruserid=pu-new', type: 'text/plain', ...UNSUPPORTED }),
+  partnerCreate('JSON declared windows-1252, with an é in it', {
+    body: Buffer.from(json({ partneruserid: 'pu-new', account: 'José' }), 'latin1'),
+    type: 'application/json; charset=windows-1252',
+    ...UNSUPPORTED,
+  }),
   partnerCreate('a form body', {
     body: 'partneruserid=pu-new',
     type: 'application/x-www-form-urlencoded',
@@ -654,6 +671,11 @@ const SESSIONS: Case[] = [
     ...UNSUPPORTED,
   }),
   sessionCreate('a 17 KiB body', { body: json({ user_id: HUGE, bool: true }), ...TOO_LARGE }),
+  sessionCreate('JSON declared UTF-16', {
+    body: Buffer.from(json({ user_id: 'u1', bool: true }), 'utf16le'),
+    type: 'application/json; charset=UTF-16',
+    ...UNSUPPORTED,
+  }),
   sessions(
     'POST',
     '/TwoFactorSession/',
