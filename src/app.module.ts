@@ -8,6 +8,7 @@ import { validationErrorFrom } from './common/errors/validation-errors';
 import { ALL_CONFIG, databaseConfig, httpConfig } from './config/app.config';
 import { validateEnvironment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { DatabaseModule } from './database/transaction-runner';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './common/auth/auth.module';
 import { MetricsCoreModule } from './common/metrics/metrics';
@@ -57,6 +58,7 @@ export class AppModule {
           inject: [databaseConfig.KEY],
           useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
         }),
+        DatabaseModule,
         AuthModule,
         MetricsCoreModule,
         HealthModule,

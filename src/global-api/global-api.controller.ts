@@ -15,7 +15,7 @@ import {
 import { CONFIG_ID } from '../two-factor/http/config-id.pipe';
 import { toConfigPage, toConfigResponse } from '../two-factor/http/config-response.mapper';
 import { BackupCodesResponse, UpdateConfigRequest } from '../two-factor/http/config.dto';
-import { TwoFactorService } from '../two-factor/two-factor.service';
+import { TwoFactorConfigService } from '../two-factor/two-factor-config.service';
 import {
   AgentConfigPage,
   AgentConfigResponse,
@@ -29,7 +29,7 @@ import {
 @RequireScope('agent:admin')
 @Controller('globalapi/2faConfig')
 export class GlobalApiController {
-  constructor(private readonly twoFactor: TwoFactorService) {}
+  constructor(private readonly twoFactor: TwoFactorConfigService) {}
 
   @Post()
   @HttpCode(200)

@@ -5,7 +5,7 @@ import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorat
 import { NoStore } from '../common/http/no-store.decorator';
 import { ApiVerifyLogin } from '../two-factor/http/config-api.docs';
 import { LoginVerificationResponse } from '../two-factor/http/config.dto';
-import { TwoFactorService } from '../two-factor/two-factor.service';
+import { CodeVerificationService } from '../two-factor/code-verification.service';
 import { VerifyAgentCodeRequest } from './dto/verify-agent-code.dto';
 
 /** An agent's second factor at login. */
@@ -13,7 +13,7 @@ import { VerifyAgentCodeRequest } from './dto/verify-agent-code.dto';
 @RequireScope('agent:login')
 @Controller('loginapi')
 export class LoginController {
-  constructor(private readonly twoFactor: TwoFactorService) {}
+  constructor(private readonly verification: CodeVerificationService) {}
 
   // `::` is a literal colon for Fastify's router; `%3A` is rewritten to `:` before routing (app.setup.ts).
   @Post('2fa::verify')
@@ -21,7 +21,7 @@ export class LoginController {
   @NoStore()
   @ApiVerifyLogin('an agent')
   verify(@CurrentActor() actor: Actor, @Body() body: VerifyAgentCodeRequest): Promise<LoginVerificationResponse> {
-    return this.twoFactor.verifyLogin(actor, { kind: 'agent', subjectId: body.agentid }, body.code);
+    return this.verification.verifyLogin(actor, { kind: 'agent', subjectId: body.agentid }, body.code);
   }
 }
 

@@ -15,7 +15,7 @@ import {
 import { CONFIG_ID } from '../two-factor/http/config-id.pipe';
 import { toConfigPage, toConfigResponse } from '../two-factor/http/config-response.mapper';
 import { BackupCodesResponse, UpdateConfigRequest } from '../two-factor/http/config.dto';
-import { TwoFactorService } from '../two-factor/two-factor.service';
+import { TwoFactorConfigService } from '../two-factor/two-factor-config.service';
 import {
   CreatePartnerUserConfigRequest,
   ListPartnerUserConfigsQuery,
@@ -28,7 +28,7 @@ import {
 @RequireScope('partner:admin')
 @Controller('partnerglobalapi/2faConfig')
 export class PartnerGlobalController {
-  constructor(private readonly twoFactor: TwoFactorService) {}
+  constructor(private readonly twoFactor: TwoFactorConfigService) {}
 
   @Post()
   @HttpCode(200)

@@ -5,7 +5,7 @@ import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorat
 import { NoStore } from '../common/http/no-store.decorator';
 import { ApiVerifyLogin } from '../two-factor/http/config-api.docs';
 import { LoginVerificationResponse } from '../two-factor/http/config.dto';
-import { TwoFactorService } from '../two-factor/two-factor.service';
+import { CodeVerificationService } from '../two-factor/code-verification.service';
 import { VerifyPartnerUserCodeRequest } from './dto/verify-partner-user-code.dto';
 
 /** A partner user's second factor at login. */
@@ -13,7 +13,7 @@ import { VerifyPartnerUserCodeRequest } from './dto/verify-partner-user-code.dto
 @RequireScope('partner:login')
 @Controller('partnerloginapi')
 export class PartnerLoginController {
-  constructor(private readonly twoFactor: TwoFactorService) {}
+  constructor(private readonly verification: CodeVerificationService) {}
 
   // `::` is a literal colon for Fastify's router; `%3A` is rewritten to `:` before routing (app.setup.ts).
   @Post('2fa::verify')
@@ -21,6 +21,6 @@ export class PartnerLoginController {
   @NoStore()
   @ApiVerifyLogin('a partner user')
   verify(@CurrentActor() actor: Actor, @Body() body: VerifyPartnerUserCodeRequest): Promise<LoginVerificationResponse> {
-    return this.twoFactor.verifyLogin(actor, { kind: 'partner', subjectId: body.partneruserid }, body.code);
+    return this.verification.verifyLogin(actor, { kind: 'partner', subjectId: body.partneruserid }, body.code);
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import type { Actor } from '../common/auth/principal';
 
 export type AuditEventName =
   | 'config.created'
@@ -32,7 +33,27 @@ export interface AuditEntry {
   requestId: string | null;
 }
 
-const AUDIT_COLUMNS = '(id, tenant, event, outcome, actor, subject_kind, subject_id, config_id, request_id, created_at)';
+/** An entry about one user's config (or, with a null id, about a user who has none). */
+export function auditEntryOf(
+  actor: Actor,
+  config: { id: string | null; kind: string; subjectId: string },
+  event: AuditEventName,
+  outcome: AuditEntry['outcome'],
+): AuditEntry {
+  return {
+    tenant: actor.tenant,
+    event,
+    outcome,
+    actor: actor.actorId,
+    subjectKind: config.kind,
+    subjectId: config.subjectId,
+    configId: config.id,
+    requestId: actor.requestId,
+  };
+}
+
+const AUDIT_COLUMNS =
+  '(id, tenant, event, outcome, actor, subject_kind, subject_id, config_id, request_id, created_at)';
 const AUDIT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** One fixed text per row count (requests write one to three events), so each is prepared once. */
 const insertSqlByRows = new Map<number, string>();

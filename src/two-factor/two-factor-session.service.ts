@@ -8,6 +8,7 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { sessionConfig } from '../config/app.config';
+import { TransactionRunner } from '../database/transaction-runner';
 import { recordAudit } from './audit-log';
 import { TwoFactorSession } from './entities/two-factor-session.entity';
 import { isUniqueViolation } from './unique-violation';
@@ -37,6 +38,7 @@ export interface SessionListQuery {
 export class TwoFactorSessionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
     private readonly clock: Clock,
     @Inject(sessionConfig.KEY) private readonly config: ConfigType<typeof sessionConfig>,
   ) {}
@@ -76,7 +78,7 @@ export class TwoFactorSessionService {
     const now = this.clock.now();
     const session = this.newSession(actor.tenant, null, input.userId, input.bool, now, input.publicId);
     try {
-      await this.dataSource.transaction(async (manager) => {
+      await this.transactions.run(async (manager) => {
         await manager.insert(TwoFactorSession, session);
         await recordAudit(manager, now, this.auditEntry(actor, session, 'session.created'));
       });
@@ -103,7 +105,7 @@ export class TwoFactorSessionService {
 
   async update(actor: Actor, publicId: string, input: { userId: string; bool: boolean }): Promise<void> {
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const session = await this.findLive(manager, actor.tenant, publicId);
       await manager.update(
         TwoFactorSession,
@@ -116,7 +118,7 @@ export class TwoFactorSessionService {
 
   async remove(actor: Actor, publicId: string): Promise<void> {
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const session = await this.findLive(manager, actor.tenant, publicId);
       await manager.delete(TwoFactorSession, { tenant: actor.tenant, publicId });
       await recordAudit(manager, now, this.auditEntry(actor, session, 'session.deleted'));

@@ -5,21 +5,28 @@ import { BackupCodes } from './crypto/backup-codes';
 import { SecretCipher } from './crypto/secret-cipher';
 import { QrCodeRenderer } from './qr-code';
 import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
+import { CodeVerificationService } from './code-verification.service';
+import { ConfigSecrets } from './config-secrets';
+import { TwoFactorConfigRepository } from './two-factor-config.repository';
+import { TwoFactorConfigService } from './two-factor-config.service';
 import { TwoFactorSessionService } from './two-factor-session.service';
-import { TwoFactorService } from './two-factor.service';
 
 /**
  * The core: TOTP (the only speakeasy user), secret encryption, backup codes, QR images, and the
- * per-user 2FA rules (TwoFactorService), the only code that touches the 2FA tables.
+ * per-user 2FA rules: TwoFactorConfigService (administration), CodeVerificationService (login and reset)
+ * over TwoFactorConfigRepository, the only code that touches the 2FA tables.
  */
 @Module({
   providers: [
     { provide: TotpProvider, useClass: SpeakeasyTotpProvider },
     { provide: Clock, useClass: SystemClock },
     SecretCipher,
+    ConfigSecrets,
     BackupCodes,
     QrCodeRenderer,
-    TwoFactorService,
+    TwoFactorConfigRepository,
+    TwoFactorConfigService,
+    CodeVerificationService,
     TwoFactorSessionService,
     AuditQueryService,
   ],
@@ -29,7 +36,8 @@ import { TwoFactorService } from './two-factor.service';
     SecretCipher,
     BackupCodes,
     QrCodeRenderer,
-    TwoFactorService,
+    TwoFactorConfigService,
+    CodeVerificationService,
     TwoFactorSessionService,
     AuditQueryService,
   ],

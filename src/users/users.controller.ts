@@ -14,7 +14,8 @@ import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { SubjectKind } from '../two-factor/entities/two-factor-config.entity';
-import { TwoFactorService } from '../two-factor/two-factor.service';
+import { CodeVerificationService } from '../two-factor/code-verification.service';
+import { TwoFactorConfigService } from '../two-factor/two-factor-config.service';
 import { GenerateKeyRequest, GenerateKeyResponse, ResetRequest, ResetResponse } from './dto/users.dto';
 import { NoStore } from '../common/http/no-store.decorator';
 
@@ -32,7 +33,10 @@ function callerKindIn(principal: Principal, organisationId: string): SubjectKind
 @ApiTags('User self-service (Foundry)')
 @Controller('users/2fa')
 export class UsersController {
-  constructor(private readonly twoFactor: TwoFactorService) {}
+  constructor(
+    private readonly twoFactor: TwoFactorConfigService,
+    private readonly verification: CodeVerificationService,
+  ) {}
 
   @Put('generate-key')
   @RequireScope('user')
@@ -78,7 +82,7 @@ export class UsersController {
     @Body() body: ResetRequest,
   ): Promise<ResetResponse> {
     const kind = callerKindIn(principal, body.organisationId);
-    await this.twoFactor.resetOther(actor, { kind, subjectId: principal.sub }, body.callerCode, {
+    await this.verification.resetOther(actor, { kind, subjectId: principal.sub }, body.callerCode, {
       kind: body.targetKind ?? kind,
       subjectId: body.targetUserId,
     });

@@ -105,6 +105,7 @@ export async function seedUsers(options: {
   const { buildDataSourceOptions } = await import('../../src/database/data-source-options');
   const { databaseConfigFrom } = await import('../../src/config/app.config');
   const { SecretCipher } = await import('../../src/two-factor/crypto/secret-cipher');
+  const { ConfigSecrets } = await import('../../src/two-factor/config-secrets');
   const { TwoFactorConfig } = await import('../../src/two-factor/entities/two-factor-config.entity');
   const database = databaseConfigFrom({
     DATABASE_URL: options.databaseUrl,
@@ -114,7 +115,7 @@ export async function seedUsers(options: {
   } as Parameters<typeof databaseConfigFrom>[0]);
   const dataSource = new DataSource({ ...buildDataSourceOptions(database), migrationsRun: false });
   await dataSource.initialize();
-  const cipher = new SecretCipher({ encryptionKeys: [options.encryptionKey] });
+  const secrets = new ConfigSecrets(new SecretCipher({ encryptionKeys: [options.encryptionKey] }));
   const users = [...viaApi];
   try {
     while (users.length < count) {
@@ -125,13 +126,11 @@ export async function seedUsers(options: {
       for (let index = users.length; index < end; index++) {
         const agentId = `${tenant}-${String(index).padStart(6, '0')}`;
         const key = randomBytes(20);
+        const identity = { id: randomUUID(), tenant, kind: 'agent' as const, subjectId: agentId };
         rows.push({
-          id: randomUUID(),
-          tenant,
-          kind: 'agent' as const,
-          subjectId: agentId,
+          ...identity,
           account: agentId,
-          secretCiphertext: cipher.encrypt(key, `${tenant}|agent|${agentId}`),
+          secretCiphertext: secrets.seal(identity, key),
           algorithm: 'SHA1' as const,
           digits: 6 as const,
           period: 30 as const,

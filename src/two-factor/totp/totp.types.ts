@@ -37,3 +37,11 @@ export interface OtpauthUriInput {
   key: Buffer;
   params: TotpParams;
 }
+
+/** RFC 6238 §5.1: keys as long as the HMAC output. */
+export const KEY_BYTES: Readonly<Record<TotpAlgorithm, number>> = { SHA1: 20, SHA256: 32, SHA512: 64 };
+
+/** The parameters a stored config was created with. */
+export function paramsOf(config: TotpParams): TotpParams {
+  return { algorithm: config.algorithm, digits: config.digits, period: config.period };
+}

@@ -1,0 +1,200 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { MetricsCoreModule } from '../common/metrics/metrics';
+import { cryptoConfig, lockoutConfig, sessionConfig, totpConfig } from '../config/app.config';
+import { buildDataSourceOptions } from '../database/data-source-options';
+import { DatabaseModule } from '../database/transaction-runner';
+import { CodeVerificationService } from './code-verification.service';
+import { AuditEvent } from './entities/audit-event.entity';
+import { TwoFactorConfig } from './entities/two-factor-config.entity';
+import { QrCodeRenderer } from './qr-code';
+import { decodeBase32 } from './totp/base32';
+import { TotpProvider } from './totp/totp.provider';
+import { TotpParams } from './totp/totp.types';
+import { TwoFactorConfigService } from './two-factor-config.service';
+import { TwoFactorModule } from './two-factor.module';
+import { Actor, Subject } from './two-factor.types';
+
+/** The verification rules on an in-memory SQLite with the real migrations, at a time the test sets. */
+
+class FakeClock extends Clock {
+  /** A step boundary plus 10 s, so a step's code stays valid while the test does not advance. */
+  time = 1_800_000_000_000 - (1_800_000_000_000 % 30_000) + 10_000;
+
+  now(): number {
+    return this.time;
+  }
+
+  advance(seconds: number): void {
+    this.time += seconds * 1000;
+  }
+}
+
+const LOCKOUT = { maxFailures: 3, lockSeconds: 60 };
+const PARAMS: TotpParams = { algorithm: 'SHA1', digits: 6, period: 30 };
+const actor: Actor = { tenant: 'unit', actorId: 'spec', requestId: null };
+const subject = (subjectId: string): Subject => ({ kind: 'agent', subjectId });
+
+/** The settings the services read, as fixed values instead of the environment. */
+function settingsModule(): DynamicModule {
+  const values = [
+    [totpConfig.KEY, { issuer: 'unit', defaults: PARAMS, window: 1 }],
+    [lockoutConfig.KEY, LOCKOUT],
+    [sessionConfig.KEY, { ttlSeconds: 3600 }],
+    [cryptoConfig.KEY, { encryptionKeys: [randomBytes(32)] }],
+  ] as const;
+  @Module({})
+  class Settings {}
+  return {
+    module: Settings,
+    global: true,
+    providers: values.map(([provide, useValue]) => ({ provide, useValue })),
+    exports: values.map(([provide]) => provide),
+  };
+}
+
+async function start() {
+  const clock = new FakeClock();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      settingsModule(),
+      TypeOrmModule.forRoot(buildDataSourceOptions({ kind: 'sqlite', file: ':memory:', timeoutMs: 1000 })),
+      DatabaseModule,
+      MetricsCoreModule,
+      TwoFactorModule,
+    ],
+  })
+    .overrideProvider(Clock)
+    .useValue(clock)
+    // QR images are not what these rules are about, and rendering one costs more than a whole login.
+    .overrideProvider(QrCodeRenderer)
+    .useValue({ toPngDataUrl: () => Promise.resolve('data:image/png;base64,') })
+    .compile();
+  await moduleRef.init();
+  const totp = moduleRef.get(TotpProvider);
+  const admin = moduleRef.get(TwoFactorConfigService);
+  const verification = moduleRef.get(CodeVerificationService);
+  const dataSource = moduleRef.get(DataSource);
+
+  return {
+    clock,
+    totp,
+    verification,
+    admin,
+    close: () => moduleRef.close(),
+    /** Enrols a user and returns their config id and key. */
+    async enrol(subjectId: string) {
+      const view = await admin.enrol(actor, subject(subjectId));
+      return { id: view.id, key: decodeBase32(view.enrolment!.secretKey) };
+    },
+    /** The code of the step `offset` steps from now. */
+    code(key: Buffer, offset = 0): string {
+      return totp.codeAt(key, PARAMS, clock.now() + offset * PARAMS.period * 1000);
+    },
+    login(subjectId: string, code: string) {
+      return verification.verifyLogin(actor, subject(subjectId), code);
+    },
+    row(id: string) {
+      return dataSource.manager.findOneByOrFail(TwoFactorConfig, { id });
+    },
+    events(subjectId: string) {
+      return dataSource.manager.find(AuditEvent, { where: { subjectId }, order: { createdAt: 'ASC' } });
+    },
+  };
+}
+
+/** The DomainError a call threw. */
+async function refusal(call: Promise<unknown>): Promise<DomainError> {
+  const error = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+const WRONG = '000000';
+
+describe(CodeVerificationService.name, () => {
+  // One app for the file: each test has users of its own, and the clock only moves forward.
+  let t: Awaited<ReturnType<typeof start>>;
+  beforeAll(async () => {
+    t = await start();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  /** Wrong codes until `count` failures, skipping a wrong code that happens to be valid now. */
+  async function fail(subjectId: string, key: Buffer, count: number): Promise<void> {
+    const wrong = [t.code(key, -1), t.code(key), t.code(key, 1)].includes(WRONG) ? '111111' : WRONG;
+    for (let i = 0; i < count; i++) await expect(t.login(subjectId, wrong)).resolves.toEqual({ result: 'fail' });
+  }
+
+  it('accepts a current code once, activating the config; the same code again fails', async () => {
+    const { id, key } = await t.enrol('once');
+    await expect(t.login('once', t.code(key))).resolves.toMatchObject({ result: 'success', method: 'totp' });
+    expect(await t.row(id)).toMatchObject({
+      status: 'active',
+      lastUsedStep: t.totp.currentStep(PARAMS, t.clock.now()),
+    });
+    await expect(t.login('once', t.code(key))).resolves.toEqual({ result: 'fail' });
+    expect((await t.events('once')).map((event) => event.event)).toEqual(
+      expect.arrayContaining(['config.created', 'verify.success', 'config.activated', 'verify.replay']),
+    );
+  });
+
+  it('refuses an older step after a newer one was accepted, even inside the window', async () => {
+    const { id, key } = await t.enrol('older');
+    await expect(t.login('older', t.code(key, 1))).resolves.toMatchObject({ result: 'success' });
+    await expect(t.login('older', t.code(key))).resolves.toEqual({ result: 'fail' });
+    await expect(t.login('older', t.code(key, -1))).resolves.toEqual({ result: 'fail' });
+    expect((await t.row(id)).lastUsedStep).toBe(t.totp.currentStep(PARAMS, t.clock.now()) + 1);
+  });
+
+  it('a lock engages at LOCKOUT_MAX_FAILURES, refuses even a right code, and expires with time', async () => {
+    const { id, key } = await t.enrol('expiry');
+    await fail('expiry', key, LOCKOUT.maxFailures);
+    const locked = await refusal(t.login('expiry', t.code(key)));
+    expect(locked).toMatchObject({ code: ErrorCode.TooManyAttempts, retryAfterSeconds: LOCKOUT.lockSeconds });
+
+    t.clock.advance(LOCKOUT.lockSeconds - 1);
+    expect((await refusal(t.login('expiry', t.code(key)))).retryAfterSeconds).toBe(1);
+
+    t.clock.advance(1);
+    await expect(t.login('expiry', t.code(key))).resolves.toMatchObject({ result: 'success' });
+    expect(await t.row(id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+  });
+
+  it('rotation clears the spent step: the new secret is usable in the step the old one was spent in', async () => {
+    const { id, key } = await t.enrol('rotated');
+    await expect(t.login('rotated', t.code(key, 1))).resolves.toMatchObject({ result: 'success' });
+    const rotated = await t.admin.update(actor, 'agent', id, { rotateSecret: true });
+    expect(await t.row(id)).toMatchObject({ status: 'pending', lastUsedStep: null });
+    const newKey = decodeBase32(rotated.enrolment!.secretKey);
+
+    await expect(t.login('rotated', t.code(key, 1))).resolves.toEqual({ result: 'fail' });
+    await expect(t.login('rotated', t.code(newKey))).resolves.toMatchObject({ result: 'success' });
+  });
+
+  it('an unknown user and a disabled config fail after the same TOTP work, counting nothing', async () => {
+    const verify = jest.spyOn(t.totp, 'verify');
+    await expect(t.login('nobody', '123456')).resolves.toEqual({ result: 'fail' });
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(await t.events('nobody')).toEqual([expect.objectContaining({ event: 'verify.fail', configId: null })]);
+
+    const { id, key } = await t.enrol('disabled');
+    await t.admin.update(actor, 'agent', id, { enabled: false });
+    verify.mockClear();
+    await expect(t.login('disabled', t.code(key))).resolves.toEqual({ result: 'fail' });
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(await t.row(id)).toMatchObject({ status: 'disabled', failedAttempts: 0, lastUsedStep: null });
+  });
+});

@@ -1,0 +1,245 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { Metrics } from '../common/metrics/metrics';
+import { lockoutConfig, totpConfig } from '../config/app.config';
+import { Transaction, TransactionRunner } from '../database/transaction-runner';
+import { auditEntryOf, AuditEventName, recordAudit } from './audit-log';
+import { ConfigSecrets } from './config-secrets';
+import { BackupCodes } from './crypto/backup-codes';
+import { TwoFactorConfig } from './entities/two-factor-config.entity';
+import { TwoFactorConfigRepository } from './two-factor-config.repository';
+import { TwoFactorSessionService } from './two-factor-session.service';
+import { TotpProvider } from './totp/totp.provider';
+import { paramsOf } from './totp/totp.types';
+import { Actor, LoginVerification, Subject } from './two-factor.types';
+
+type Outcome<T> = { verified: true; method: 'totp' | 'backup'; value: T } | { verified: false };
+
+/** Runs inside the transaction that consumed the code, so what it writes exists exactly when the code was accepted. */
+type OnVerified<T> = (manager: EntityManager, config: TwoFactorConfig, now: number) => Promise<T>;
+
+/**
+ * Checking a user's code: at login, and the caller's own code on a reset. Every decision is one
+ * conditional UPDATE judged by its affected rows, so the rules hold across instances sharing a
+ * database. A whole attempt (the fresh read of the config, the TOTP check, the transaction that writes
+ * the outcome) is one unit of the TransactionRunner, rerun whole when the database asks for it.
+ */
+@Injectable()
+export class CodeVerificationService {
+  constructor(
+    private readonly configs: TwoFactorConfigRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly totp: TotpProvider,
+    private readonly secrets: ConfigSecrets,
+    private readonly backupCodes: BackupCodes,
+    private readonly sessions: TwoFactorSessionService,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    @Inject(totpConfig.KEY) private readonly totpSettings: ConfigType<typeof totpConfig>,
+    @Inject(lockoutConfig.KEY) private readonly lockout: ConfigType<typeof lockoutConfig>,
+  ) {}
+
+  /**
+   * Verification at login. Unknown user, disabled config, wrong code and replayed code all answer
+   * `fail` after the same work; a locked config answers 429 even for a correct code. A success makes
+   * a TwoFactorSession in the same transaction.
+   */
+  async verifyLogin(actor: Actor, subject: Subject, code: string): Promise<LoginVerification> {
+    const outcome = await this.verifyCode(actor, subject, code, 'code', (manager, _config, now) =>
+      this.sessions.createInTransaction(manager, actor.tenant, subject.kind, subject.subjectId, now),
+    );
+    return outcome.verified
+      ? { result: 'success', method: outcome.method, sessionId: outcome.value }
+      : { result: 'fail' };
+  }
+
+  /**
+   * Seed 004's reset: the caller proves their own active 2FA with a code (checked like a login:
+   * replay, lockout), and in the same transaction the target's config, backup codes and sessions go.
+   */
+  async resetOther(actor: Actor, caller: Subject, callerCode: string, target: Subject): Promise<void> {
+    if (caller.kind === target.kind && caller.subjectId === target.subjectId) {
+      throw DomainError.invalidField('targetUserId', 'Use the admin API to reset your own 2FA', 'SelfReset');
+    }
+    const targetConfig = await this.configs.findBySubject(actor.tenant, target);
+    if (!targetConfig) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
+    const callerConfig = await this.configs.findBySubject(actor.tenant, caller);
+    if (callerConfig?.status !== 'active') {
+      throw this.callerCodeRefused('A reset needs your own active 2FA');
+    }
+    const outcome = await this.verifyCode(actor, caller, callerCode, 'callerCode', async (manager, _config, now) => {
+      if (!(await this.configs.delete(manager, actor.tenant, targetConfig.id))) {
+        throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
+      }
+      await this.sessions.removeForUserInTransaction(manager, actor.tenant, target);
+      await recordAudit(manager, now, auditEntryOf(actor, targetConfig, 'reset', 'success'));
+    });
+    if (!outcome.verified) throw this.callerCodeRefused('callerCode is not valid');
+  }
+
+  /** The one code check behind login and reset. */
+  private async verifyCode<T>(
+    actor: Actor,
+    subject: Subject,
+    code: string,
+    fieldName: string,
+    onVerified: OnVerified<T>,
+  ): Promise<Outcome<T>> {
+    const isTotpShaped = this.totp.isWellFormedCode(code, 6) || this.totp.isWellFormedCode(code, 8);
+    const backupCode = isTotpShaped ? null : this.backupCodes.normalize(code);
+    if (!isTotpShaped && backupCode === null) {
+      throw DomainError.invalidField(
+        fieldName,
+        `${fieldName} must be a TOTP code (6 or 8 digits) or a backup code`,
+        'InvalidCode',
+      );
+    }
+    return this.transactions.unit(async (transaction) => {
+      const now = this.clock.now();
+      const config = await this.configs.findBySubject(actor.tenant, subject);
+
+      if (!config || config.status === 'disabled') {
+        this.dummyVerification(code, now);
+        // A transaction around one INSERT is not needed for atomicity: it keeps the round trips close to
+        // a wrong code's (BEGIN, write, COMMIT), so the answer's timing does not tell unknown users apart.
+        await transaction((manager) =>
+          recordAudit(manager, now, auditEntryOf(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure')),
+        );
+        this.metrics.countVerification('fail', 'none');
+        return { verified: false };
+      }
+      if (config.lockedUntil !== null && config.lockedUntil > now) {
+        // One INSERT, atomic on its own; a locked config answers 429, so there is no timing to match.
+        await this.transactions.autocommit((manager) =>
+          recordAudit(manager, now, auditEntryOf(actor, config, 'verify.locked', 'failure')),
+        );
+        this.metrics.countVerification('locked', 'none');
+        throw this.lockedError(config.lockedUntil, now);
+      }
+      return backupCode === null
+        ? this.verifyTotp(transaction, actor, config, code, now, onVerified)
+        : this.verifyBackupCode(transaction, actor, config, backupCode, now, onVerified);
+    });
+  }
+
+  private async verifyTotp<T>(
+    transaction: Transaction,
+    actor: Actor,
+    config: TwoFactorConfig,
+    code: string,
+    now: number,
+    onVerified: OnVerified<T>,
+  ): Promise<Outcome<T>> {
+    const key = this.secrets.open(config);
+    const match = this.totp.verify(key, code, paramsOf(config), this.totpSettings.window, now);
+    if (!match) {
+      this.metrics.countVerification('fail', 'totp');
+      return transaction((manager) => this.recordFailure(manager, actor, config, 'verify.fail', now));
+    }
+
+    return transaction(async (manager) => {
+      // Consume the step: only if it is newer than every step used before, the config is usable and
+      // not locked. Concurrent requests with the same code race here and exactly one matches the row.
+      const consumed = await this.configs.consumeStep(manager, {
+        id: config.id,
+        step: match.step,
+        now,
+        secretCiphertext: config.secretCiphertext,
+      });
+      if (!consumed) {
+        this.metrics.countVerification('replay', 'totp');
+        return this.recordFailure(manager, actor, config, 'verify.replay', now);
+      }
+      const entries = [auditEntryOf(actor, config, 'verify.success', 'success')];
+      if (config.status === 'pending') entries.push(auditEntryOf(actor, config, 'config.activated', 'success'));
+      await recordAudit(manager, now, ...entries);
+      const value = await onVerified(manager, config, now);
+      this.metrics.countVerification('success', 'totp');
+      return { verified: true, method: 'totp', value };
+    });
+  }
+
+  private async verifyBackupCode<T>(
+    transaction: Transaction,
+    actor: Actor,
+    config: TwoFactorConfig,
+    normalizedCode: string,
+    now: number,
+    onVerified: OnVerified<T>,
+  ): Promise<Outcome<T>> {
+    const hashes = this.backupCodes.lookupHashes(normalizedCode, config.id);
+    return transaction(async (manager) => {
+      const used =
+        (await this.configs.claimForBackupCode(manager, { id: config.id, now })) &&
+        (await this.configs.useBackupCode(manager, { configId: config.id, hashes, now }));
+      if (!used) {
+        this.metrics.countVerification('fail', 'backup');
+        return this.recordFailure(manager, actor, config, 'verify.fail', now);
+      }
+      await this.configs.clearFailures(manager, { id: config.id, now });
+      await recordAudit(
+        manager,
+        now,
+        auditEntryOf(actor, config, 'backup_code.used', 'success'),
+        auditEntryOf(actor, config, 'verify.success', 'success'),
+      );
+      const value = await onVerified(manager, config, now);
+      this.metrics.countVerification('success', 'backup');
+      return { verified: true, method: 'backup', value };
+    });
+  }
+
+  /**
+   * Counts a failure in the row (the lock is decided from the count in the database, so failures add
+   * up across instances); reaching the limit locks the config and starts the count again.
+   */
+  private async recordFailure(
+    manager: EntityManager,
+    actor: Actor,
+    config: TwoFactorConfig,
+    event: AuditEventName,
+    now: number,
+  ): Promise<{ verified: false }> {
+    const locked = await this.configs.countFailure(manager, {
+      id: config.id,
+      now,
+      lockedUntil: now + this.lockout.lockSeconds * 1000,
+      maxFailures: this.lockout.maxFailures,
+    });
+    const entries = [auditEntryOf(actor, config, event, 'failure')];
+    if (locked) entries.push(auditEntryOf(actor, config, 'lockout.engaged', 'failure'));
+    await recordAudit(manager, now, ...entries);
+    return { verified: false };
+  }
+
+  private dummyVerification(code: string, now: number): void {
+    const key = this.secrets.openDummy();
+    const digits = code.length === 8 ? 8 : 6;
+    this.totp.verify(
+      key,
+      this.totp.isWellFormedCode(code, digits) ? code : '0'.repeat(digits),
+      { ...this.totpSettings.defaults, digits },
+      this.totpSettings.window,
+      now,
+    );
+  }
+
+  private callerCodeRefused(message: string): DomainError {
+    return new DomainError(ErrorCode.Forbidden, message, [
+      { errorCode: 'InvalidCode', fieldName: 'callerCode', message },
+    ]);
+  }
+
+  private lockedError(lockedUntil: number, now: number): DomainError {
+    return new DomainError(
+      ErrorCode.TooManyAttempts,
+      'Too many failed attempts; try again later',
+      [],
+      Math.max(1, Math.ceil((lockedUntil - now) / 1000)),
+    );
+  }
+}

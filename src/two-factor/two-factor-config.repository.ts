@@ -1,0 +1,254 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { NamedSql } from '../database/named-sql';
+import { BackupCode } from './entities/backup-code.entity';
+import { SubjectKind, TwoFactorConfig, TwoFactorStatus } from './entities/two-factor-config.entity';
+import type { Subject } from './two-factor.types';
+
+/**
+ * Every column of TwoFactorConfig by property. Typed against the entity, so a property added there
+ * fails to compile here; the spec beside this file compares the names with the entity's metadata.
+ */
+export const CONFIG_COLUMNS = {
+  id: 'id',
+  tenant: 'tenant',
+  kind: 'kind',
+  subjectId: 'subject_id',
+  account: 'account',
+  secretCiphertext: 'secret_ciphertext',
+  algorithm: 'algorithm',
+  digits: 'digits',
+  period: 'period',
+  status: 'status',
+  lastUsedStep: 'last_used_step',
+  failedAttempts: 'failed_attempts',
+  lockedUntil: 'locked_until',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  activatedAt: 'activated_at',
+} as const satisfies Record<keyof TwoFactorConfig, string>;
+
+/** The numeric properties: mysql2 returns BIGINT columns as strings, better-sqlite3 as numbers. */
+export const NUMERIC_CONFIG_PROPERTIES = [
+  'digits',
+  'period',
+  'lastUsedStep',
+  'failedAttempts',
+  'lockedUntil',
+  'createdAt',
+  'updatedAt',
+  'activatedAt',
+] as const satisfies readonly (keyof TwoFactorConfig)[];
+
+const SELECTED_COLUMNS = Object.entries(CONFIG_COLUMNS)
+  .map(([property, column]) => (property === column ? column : `${column} AS ${property}`))
+  .join(', ');
+
+/*
+ * The statements of the login path: fixed texts, compiled once (NamedSql), measured to matter
+ * (docs/performance.md). No quoting: none of these names is reserved in SQLite or MySQL/MariaDB.
+ */
+const SELECT_BY_SUBJECT = new NamedSql<{ tenant: string; kind: SubjectKind; subjectId: string }>(
+  `SELECT ${SELECTED_COLUMNS} FROM two_factor_config WHERE tenant = :tenant AND kind = :kind AND subject_id = :subjectId`,
+);
+
+/**
+ * Consumes a TOTP step: only a step newer than every step used before, on a usable config that is not
+ * locked, checked against the secret that is still stored (no rotation in between).
+ */
+const CONSUME_STEP = new NamedSql<{ id: string; step: number; now: number; secretCiphertext: string }>(
+  "UPDATE two_factor_config SET last_used_step = :step, failed_attempts = 0, locked_until = NULL, status = 'active', " +
+    'activated_at = COALESCE(activated_at, :now), updated_at = :now ' +
+    "WHERE id = :id AND status IN ('pending', 'active') AND (locked_until IS NULL OR locked_until <= :now) " +
+    'AND (last_used_step IS NULL OR last_used_step < :step) AND secret_ciphertext = :secretCiphertext',
+);
+
+/** Counts a failure that stays below the limit. */
+const COUNT_FAILURE = new NamedSql<{ id: string; now: number; maxFailures: number }>(
+  'UPDATE two_factor_config SET failed_attempts = failed_attempts + 1, updated_at = :now ' +
+    'WHERE id = :id AND failed_attempts + 1 < :maxFailures',
+);
+
+/** The failure that reaches the limit: lock, and start the count again. */
+const LOCK_AFTER_FAILURE = new NamedSql<{ id: string; now: number; lockedUntil: number; maxFailures: number }>(
+  'UPDATE two_factor_config SET locked_until = :lockedUntil, failed_attempts = 0, updated_at = :now ' +
+    'WHERE id = :id AND failed_attempts + 1 >= :maxFailures',
+);
+
+/**
+ * Takes the config row's lock for a backup-code login, and checks under it that the config is active
+ * and not locked. Every verification path locks the config row first, so concurrent requests queue on
+ * it instead of deadlocking between backup_code and two_factor_config on InnoDB.
+ */
+const CLAIM_FOR_BACKUP_CODE = new NamedSql<{ id: string; now: number }>(
+  'UPDATE two_factor_config SET updated_at = :now ' +
+    "WHERE id = :id AND status = 'active' AND (locked_until IS NULL OR locked_until <= :now)",
+);
+
+/** Single use, decided by the database: the first request to match the unused row wins. */
+const USE_BACKUP_CODE = new NamedSql<{ configId: string; hashes: string[]; now: number }>(
+  'UPDATE backup_code SET used_at = :now WHERE config_id = :configId AND code_hash IN (:hashes) AND used_at IS NULL',
+);
+
+const CLEAR_FAILURES = new NamedSql<{ id: string; now: number }>(
+  'UPDATE two_factor_config SET failed_attempts = 0, updated_at = :now WHERE id = :id',
+);
+
+/** The fixed statements, for the spec that prepares each against the migrated schema. */
+export const LOGIN_STATEMENTS = {
+  SELECT_BY_SUBJECT,
+  CONSUME_STEP,
+  COUNT_FAILURE,
+  LOCK_AFTER_FAILURE,
+  CLAIM_FOR_BACKUP_CODE,
+  USE_BACKUP_CODE,
+  CLEAR_FAILURES,
+};
+
+export interface ConfigListFilter {
+  tenant: string;
+  kind: SubjectKind;
+  subjectId?: string;
+  status?: TwoFactorStatus;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Every statement on two_factor_config and backup_code. The login path is raw SQL with named
+ * parameters (above); the admin use cases use TypeORM. Writes take the manager of the caller's
+ * transaction; reads default to the data source.
+ */
+@Injectable()
+export class TwoFactorConfigRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async findBySubject(
+    tenant: string,
+    subject: Subject,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<TwoFactorConfig | null> {
+    const rows = await SELECT_BY_SUBJECT.select<Record<string, unknown>>(manager, {
+      tenant,
+      kind: subject.kind,
+      subjectId: subject.subjectId,
+    });
+    return rows.length === 0 ? null : configOfRow(rows[0]);
+  }
+
+  async consumeStep(
+    manager: EntityManager,
+    parameters: { id: string; step: number; now: number; secretCiphertext: string },
+  ): Promise<boolean> {
+    return (await CONSUME_STEP.affectedRows(manager, parameters)) === 1;
+  }
+
+  /**
+   * Counts a failure; reaching `maxFailures` locks until `lockedUntil` and starts the count again.
+   * Returns whether this failure locked the config.
+   */
+  async countFailure(
+    manager: EntityManager,
+    parameters: { id: string; now: number; lockedUntil: number; maxFailures: number },
+  ): Promise<boolean> {
+    const { id, now, maxFailures } = parameters;
+    // Below the limit one UPDATE counts the failure. Only when it matches nothing, the failure reaches
+    // the limit: the second locks. The first one locked the row (InnoDB; on SQLite the write lock), so
+    // the second sees the count the first judged, and the answer needs no re-read.
+    return (
+      (await COUNT_FAILURE.affectedRows(manager, { id, now, maxFailures })) === 0 &&
+      (await LOCK_AFTER_FAILURE.affectedRows(manager, parameters)) === 1
+    );
+  }
+
+  async claimForBackupCode(manager: EntityManager, parameters: { id: string; now: number }): Promise<boolean> {
+    return (await CLAIM_FOR_BACKUP_CODE.affectedRows(manager, parameters)) === 1;
+  }
+
+  async useBackupCode(
+    manager: EntityManager,
+    parameters: { configId: string; hashes: string[]; now: number },
+  ): Promise<boolean> {
+    return (await USE_BACKUP_CODE.affectedRows(manager, parameters)) === 1;
+  }
+
+  async clearFailures(manager: EntityManager, parameters: { id: string; now: number }): Promise<void> {
+    await CLEAR_FAILURES.affectedRows(manager, parameters);
+  }
+
+  async insert(manager: EntityManager, config: TwoFactorConfig): Promise<void> {
+    await manager.insert(TwoFactorConfig, config);
+  }
+
+  /** The tenant is part of every lookup: another tenant's config simply does not exist. */
+  findOwned(
+    tenant: string,
+    kind: SubjectKind,
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<TwoFactorConfig | null> {
+    return manager.findOne(TwoFactorConfig, { where: { id, tenant, kind } });
+  }
+
+  list(filter: ConfigListFilter): Promise<[TwoFactorConfig[], number]> {
+    return this.dataSource.manager.findAndCount(TwoFactorConfig, {
+      where: {
+        tenant: filter.tenant,
+        kind: filter.kind,
+        ...(filter.subjectId !== undefined ? { subjectId: filter.subjectId } : {}),
+        ...(filter.status !== undefined ? { status: filter.status } : {}),
+      },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      skip: filter.offset,
+      take: filter.limit,
+    });
+  }
+
+  async update(manager: EntityManager, id: string, changes: Partial<TwoFactorConfig>): Promise<void> {
+    await manager.update(TwoFactorConfig, { id }, changes);
+  }
+
+  /** Deletes a config of the tenant and its backup codes; returns whether the config was there. */
+  async delete(manager: EntityManager, tenant: string, id: string): Promise<boolean> {
+    await manager.delete(BackupCode, { configId: id });
+    const removed = await manager.delete(TwoFactorConfig, { id, tenant });
+    return removed.affected === 1;
+  }
+
+  /** Replaces every backup code of a config with the given hashes. */
+  async replaceBackupCodes(manager: EntityManager, configId: string, codeHashes: string[], now: number): Promise<void> {
+    // Take the config row's lock before touching its codes: two regenerations at once otherwise
+    // deadlocked on InnoDB (each held gap locks from its DELETE that the other's INSERT needed).
+    await manager.update(TwoFactorConfig, { id: configId }, { updatedAt: now });
+    await manager.delete(BackupCode, { configId });
+    await manager.insert(
+      BackupCode,
+      codeHashes.map((codeHash) => ({ id: randomUUID(), configId, codeHash, usedAt: null, createdAt: now })),
+    );
+  }
+
+  /** Unused backup codes per config, in the order of `configIds`. */
+  async backupCodesRemaining(configIds: string[]): Promise<number[]> {
+    if (configIds.length === 0) return [];
+    const rows = await this.dataSource.manager
+      .createQueryBuilder(BackupCode, 'code')
+      .select('code.configId', 'configId')
+      .addSelect('COUNT(*)', 'remaining')
+      .where({ configId: In(configIds), usedAt: IsNull() })
+      .groupBy('code.configId')
+      .getRawMany<{ configId: string; remaining: string | number }>();
+    const byConfig = new Map(rows.map((row) => [row.configId, Number(row.remaining)]));
+    return configIds.map((id) => byConfig.get(id) ?? 0);
+  }
+}
+
+function configOfRow(row: Record<string, unknown>): TwoFactorConfig {
+  const config = { ...row } as Record<string, unknown>;
+  for (const property of NUMERIC_CONFIG_PROPERTIES) {
+    const value = row[property];
+    config[property] = value === null ? null : Number(value);
+  }
+  return config as unknown as TwoFactorConfig;
+}
