@@ -83,6 +83,28 @@ describe.each(testDatabases())('public rate limit and security headers on $name'
     expectStatus(await backupCode(1, '203.0.113.8'), 200);
   });
 
+  it('ignores an X-Forwarded-For entry that is not an IP address: never a 500, never stored, counted against the hop that sent it', async () => {
+    await awaitRoomInWindow();
+    const hitsOf = async (address: string): Promise<number> => {
+      const rows = await rawDataSource(instances[1]).query<{ bucket: string; hits: number }[]>(
+        'SELECT bucket, hits FROM rate_limit_bucket',
+      );
+      return Number(rows.find((row) => row.bucket.startsWith(`public:${address}|`))?.hits ?? 0);
+    };
+    // With TRUST_PROXY the forwarded entry is believed; 200 characters used to be a 500 on MariaDB (too
+    // long for the key column). None of these is an address: each counts against loopback, the sender.
+    for (const forwardedFor of ['x'.repeat(200), "203.0.113.7' OR 1=1", '203.0.113.7:8080', 'unknown']) {
+      const before = await hitsOf('127.0.0.1');
+      const res = await backupCode(1, forwardedFor);
+      expect({ forwardedFor, answered: [200, 429].includes(res.status) }).toEqual({ forwardedFor, answered: true });
+      expect(await hitsOf('127.0.0.1')).toBe(before + 1);
+    }
+    const buckets = await rawDataSource(instances[1]).query<{ bucket: string }[]>(
+      'SELECT bucket FROM rate_limit_bucket',
+    );
+    for (const { bucket } of buckets) expect(bucket).toMatch(/^public:[0-9a-f.:]+\|\d+$/);
+  });
+
   it('does not limit the health checks or the authenticated routes', async () => {
     for (let i = 0; i < LIMIT + 2; i++) expectStatus(await request(instances[0].url).get('/health/ready'), 200);
     // Authenticated routes answer 401 without a token, never 429.

@@ -11,6 +11,7 @@ import { CaseSensitiveText1795540000000 } from './migrations/1795540000000-CaseS
 import { TwoFactorSession } from '../two-factor/entities/two-factor-session.entity';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity';
 import { RateLimitBucket1795550000000 } from './migrations/1795550000000-RateLimitBucket';
+import { RateLimitBucketCharset1796100000000 } from './migrations/1796100000000-RateLimitBucketCharset';
 import { checkpointInBackground, REQUEST_PATH_CHECKPOINT_PAGES } from './wal-checkpointer';
 import { withCausalReads } from './galera-node';
 
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   TwoFactorSession1795536000000,
   CaseSensitiveText1795540000000,
   RateLimitBucket1795550000000,
+  RateLimitBucketCharset1796100000000,
 ];
 
 /**

@@ -25,8 +25,11 @@ const sqlite: TestDatabase = {
   drop: (url) => Promise.resolve(rmSync(join(url.slice('sqlite:'.length), '..'), { recursive: true, force: true })),
 };
 
-/** Databases made on the MySQL/MariaDB server of `baseUrl` (a user allowed to create them). */
-export function mariadbDatabase(baseUrl: string): TestDatabase {
+/**
+ * Databases made on the MySQL/MariaDB server of `baseUrl` (a user allowed to create them), with the
+ * given character set (a server's default may be another).
+ */
+export function mariadbDatabase(baseUrl: string, characterSet = 'CHARACTER SET utf8mb4'): TestDatabase {
   return {
     name: 'mariadb',
     // Each suite gets a database of its own, so suites never see each other's rows.
@@ -34,7 +37,7 @@ export function mariadbDatabase(baseUrl: string): TestDatabase {
       const url = new URL(baseUrl);
       const name = `${url.pathname.slice(1)}_${randomBytes(4).toString('hex')}`;
       const connection = await createConnection(baseUrl);
-      await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+      await connection.query(`CREATE DATABASE \`${name}\` ${characterSet}`);
       await connection.end();
       url.pathname = `/${name}`;
       return url.toString();

@@ -8,6 +8,7 @@ import { httpConfig } from '../../config/app.config';
 import { SystemClock } from '../clock';
 import { ErrorCode } from '../errors/error-code';
 import { ErrorEnvelopeDto, errorExample } from '../http/error-envelope.dto';
+import { clientAddressOf, ForwardedAddresses } from './client-address';
 import { DatabaseThrottlerStorage } from './database-throttler.storage';
 
 const WINDOW_MS = 60_000;
@@ -25,7 +26,8 @@ const LIMITED_MESSAGE = 'Too many requests from this address; try again later';
         // Named 'default' so the headers are plain Retry-After and X-RateLimit-* (others get a suffix).
         throttlers: [{ name: 'default', ttl: WINDOW_MS, limit: http.publicRateLimitPerMinute }],
         skipIf: () => http.publicRateLimitPerMinute === 0,
-        // The address alone (Fastify's request.ip, which honours TRUST_PROXY), not address + route.
+        // The address alone (validated, as far as TRUST_PROXY believes X-Forwarded-For), not address + route.
+        getTracker: (request) => clientAddressOf(request as ForwardedAddresses),
         generateKey: (_context, tracker) => `public:${tracker}`,
         errorMessage: LIMITED_MESSAGE,
         storage: new DatabaseThrottlerStorage(dataSource, new SystemClock()),

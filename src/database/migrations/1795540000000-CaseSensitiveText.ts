@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, TableForeignKey } from 'typeorm';
+import { isMysql } from './is-mysql';
 
 const TABLES = ['two_factor_config', 'backup_code', 'audit_event', 'two_factor_session'];
 
@@ -46,9 +47,4 @@ export class CaseSensitiveText1795540000000 implements MigrationInterface {
     }
     await queryRunner.createForeignKey('backup_code', backupCodeForeignKey());
   }
-}
-
-function isMysql(queryRunner: QueryRunner): boolean {
-  const type = queryRunner.connection.options.type;
-  return type === 'mysql' || type === 'mariadb';
 }
