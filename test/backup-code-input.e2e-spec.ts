@@ -58,7 +58,8 @@ describe.each(testDatabases())('non-ASCII backup codes on $name', (database) => 
   it('answers 400 naming code for a real code spelt with ſ or a fullwidth character; the code stays unused', async () => {
     const userId = 'pu-long-s';
     const { codes, withS } = await activeUserWithAnS(userId);
-    for (const lookalike of [longS(withS), longS(withS).toLowerCase(), fullwidthFirst(codes[0])]) {
+    const another = codes.find((code) => code !== withS)!;
+    for (const lookalike of [longS(withS), longS(withS).toLowerCase(), fullwidthFirst(another)]) {
       const res = await login(userId, lookalike);
       expectEnvelope(res, 400, 'ValidationError');
       expect({ lookalike, fields: fieldNames(res) }).toEqual({ lookalike, fields: ['code'] });
@@ -71,7 +72,7 @@ describe.each(testDatabases())('non-ASCII backup codes on $name', (database) => 
       method: 'backup',
       sessionId: expect.any(String),
     });
-    expect((await login(userId, codes[0])).body).toMatchObject({ result: 'success', method: 'backup' });
+    expect((await login(userId, another)).body).toMatchObject({ result: 'success', method: 'backup' });
   });
 
   it('answers 400 naming callerCode for a reset whose callerCode is spelt with ſ; nothing is reset', async () => {
