@@ -67,14 +67,11 @@ function insertSql(rows: number): string {
   return sql;
 }
 
-/**
- * Appends audit events through the caller's transaction manager, so an event is stored exactly when
- * the change it records is. Entries carry ids and outcomes only: never a secret or a code.
- */
-export async function recordAudit(manager: EntityManager, now: number, ...entries: AuditEntry[]): Promise<void> {
-  const parameters: unknown[] = [];
+/** The one INSERT of `entries` (each with a new id, all at `now`): its text and values. */
+export function auditInsert(now: number, entries: AuditEntry[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
   for (const entry of entries) {
-    parameters.push(
+    values.push(
       randomUUID(),
       entry.tenant,
       entry.event,
@@ -87,5 +84,14 @@ export async function recordAudit(manager: EntityManager, now: number, ...entrie
       now,
     );
   }
-  await manager.query(insertSql(entries.length), parameters);
+  return { text: insertSql(entries.length), values };
+}
+
+/**
+ * Appends audit events through the caller's transaction manager, so an event is stored exactly when
+ * the change it records is. Entries carry ids and outcomes only: never a secret or a code.
+ */
+export async function recordAudit(manager: EntityManager, now: number, ...entries: AuditEntry[]): Promise<void> {
+  const { text, values } = auditInsert(now, entries);
+  await manager.query(text, values);
 }

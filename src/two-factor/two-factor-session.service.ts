@@ -8,6 +8,7 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { sessionConfig } from '../config/app.config';
+import { NamedSql } from '../database/named-sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { recordAudit } from './audit-log';
 import { TwoFactorSession } from './entities/two-factor-session.entity';
@@ -15,9 +16,18 @@ import { isUniqueViolation } from './unique-violation';
 
 const PUBLIC_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const PUBLIC_ID_LENGTH = 30; // ~155 bits, the shape of seed 000's ids
-const INSERT_LOGIN_SESSION =
+/** The session of a successful login: a fixed text (prepared once), it runs on every one. */
+export const INSERT_LOGIN_SESSION = new NamedSql<{
+  tenant: string;
+  publicId: string;
+  userId: string;
+  kind: string | null;
+  createdAt: number;
+  expiresAt: number;
+}>(
   'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, bool, created_at, expires_at) ' +
-  'VALUES (?, ?, ?, ?, 1, ?, ?)';
+    'VALUES (:tenant, :publicId, :userId, :kind, 1, :createdAt, :expiresAt)',
+);
 
 export interface SessionView {
   userId: string;
@@ -52,15 +62,8 @@ export class TwoFactorSessionService {
     now: number,
   ): Promise<string> {
     const session = this.newSession(tenant, kind, userId, true, now);
-    // Fixed SQL text (prepared once) instead of the entity insert: this runs on every successful login.
-    await manager.query(INSERT_LOGIN_SESSION, [
-      session.tenant,
-      session.publicId,
-      session.userId,
-      session.kind,
-      session.createdAt,
-      session.expiresAt,
-    ]);
+    const { text, values } = INSERT_LOGIN_SESSION.bind(session);
+    await manager.query(text, values);
     return session.publicId;
   }
 

@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
-export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr'] as const;
+export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr', 'mixed'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchOptions {
@@ -17,6 +17,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Run the service with tools/bench/sql-trace.ts preloaded and report SQL statements per request. */
   traceSql: boolean;
+  /** Enrolments per second (all connections together) that run beside the logins of `mixed`. */
+  mixedEnrolRate: number;
   /** Worker processes: 0 runs dist/main.js (one process), N runs dist/cluster.js with WEB_CONCURRENCY=N. */
   workers: number;
   /** Where the JSON goes (default tools/bench/results/latest.json). */
@@ -31,7 +33,8 @@ const HELP = `npm run bench -- [options]
   --connections C    concurrent connections (default 50; --quick 10)
   --quick            CI mode: 1 s warm-up + 2 s, 3000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
-  --no-baselines     skip the bare-limit measurements
+  --no-baselines     skip the comparisons (the baseline servers and the QR loop)
+  --mixed-enrol-rate N  enrolments per second beside the logins of the mixed scenario (default 20)
   --profile DIR      run the service under node --cpu-prof, profiles written to DIR
   --trace-sql        count the service's SQL statements per request (preloads tools/bench/sql-trace.ts)
   --cluster          run the service as npm run start:cluster (dist/cluster.js), one worker per core,
@@ -57,6 +60,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       'no-baselines': { type: 'boolean', default: false },
+      'mixed-enrol-rate': { type: 'string' },
       profile: { type: 'string' },
       'trace-sql': { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     quick,
     scenarios,
     baselines: !values['no-baselines'],
+    mixedEnrolRate: positiveInt('mixed-enrol-rate', values['mixed-enrol-rate'], 20),
     profileDir: values.profile,
     traceSql: values['trace-sql'],
     workers: values.cluster || values.workers !== undefined ? positiveInt('workers', values.workers, cpus().length) : 0,

@@ -1,130 +1,185 @@
 /**
- * The bare limits beside each scenario. The baseline servers start once (idle until used), and each
- * scenario's baseline runs right after the scenario itself, so both see the same background load on a
- * shared machine.
+ * The comparisons beside each scenario. The baseline servers start once (idle until used), and each
+ * scenario's comparisons run right after the scenario itself, after the same unmeasured warm-up, so
+ * both see the same background load on a shared machine.
  */
 import { join } from 'node:path';
 import { ScenarioName } from './args';
 import { LoadResult, Outcome, runLoad } from './load';
 import { Child, freePort, startChild } from '../shared/processes';
-import { LoopResult, measureQrLoop } from './qr-baseline';
-import { bareVerifyBodies, dbBaselineBodies, fixedSecretBodies, Generator } from './scenarios';
+import { perRequest, readCounters } from './mysql-status';
+import { measureQrLoop } from './qr-baseline';
+import { ComparisonName, Measured } from './report';
+import {
+  bareVerifyBodies,
+  fixedSecretBodies,
+  Generator,
+  loginOutcome,
+  statementsBaselineBodies,
+  validOutcome,
+} from './scenarios';
 import { BenchUser } from './seed';
-
-const validOutcome = (status: number, body: string): Outcome =>
-  status === 200 && body.includes('"valid":true') ? 'success' : status === 200 ? 'fail' : 'other';
-const consumedOutcome = (status: number, body: string): Outcome =>
-  status === 200 && body.includes('"consumed":true') ? 'success' : status === 200 ? 'fail' : 'other';
 
 export interface BaselineSettings {
   root: string;
   work: string;
   durationS: number;
+  warmupS: number;
   connections: number;
-  users: number;
   scenarios: ScenarioName[];
-  /** Set on MySQL/MariaDB: the database of the SELECT + UPDATE baseline. */
+  /** The service's database and the users the same-statements server logs in (a tenant of their own). */
+  statements?: { databaseUrl: string; tenant: string; users: BenchUser[]; lockoutMaxFailures: number };
+  /** Set on MySQL/MariaDB: the server whose statement counters are read around the same-statements loads. */
   mysqlUrl?: string;
 }
 
+type ServerName = 'bareVerify' | 'sameStatements' | 'expressPeer';
+
+const SERVER_FILES: Record<ServerName, string> = {
+  bareVerify: 'tools/bench/baseline-verify-server.ts',
+  sameStatements: 'tools/bench/baseline-db-server.ts',
+  expressPeer: 'tools/bench/baseline-express-server.ts',
+};
+
+/** Which servers a scenario is compared with (enrol-qr's QR loop runs in this process). */
+const SERVERS_OF: Record<ScenarioName, ServerName[]> = {
+  'login-success': ['bareVerify', 'sameStatements'],
+  'login-wrong': ['bareVerify', 'sameStatements'],
+  'verify-token': ['bareVerify', 'expressPeer'],
+  'enrol-qr': [],
+  mixed: [],
+};
+
+const loadLabel = (server: ServerName, scenario: ScenarioName): string => `${server} (${scenario})`;
+
 export class Baselines {
-  readonly verify = new Map<ScenarioName, LoadResult>();
-  dbLogin?: LoadResult;
-  qr?: LoopResult;
+  /** What each comparison measured, by scenario. */
+  readonly measured = new Map<ScenarioName, Partial<Record<ComparisonName, Measured>>>();
+  /** The raw load results, for the JSON (with MySQL's statement counters per request, where read). */
+  readonly loads = new Map<string, LoadResult & { statementsPerRequest?: Record<string, number> }>();
 
   private constructor(
     private readonly settings: BaselineSettings,
-    private readonly verifyServer?: Child,
-    private readonly dbServer?: Child,
+    private readonly servers: Map<ServerName, Child>,
   ) {}
 
   static async start(settings: BaselineSettings): Promise<Baselines> {
-    const wants = (name: ScenarioName): boolean => settings.scenarios.includes(name);
-    let verifyServer: Child | undefined;
-    let dbServer: Child | undefined;
-    if (wants('login-success') || wants('login-wrong') || wants('verify-token')) {
+    const wanted = new Set(settings.scenarios.flatMap((name) => SERVERS_OF[name]));
+    if (!settings.statements) wanted.delete('sameStatements');
+    const servers = new Map<ServerName, Child>();
+    for (const name of wanted) {
       const port = await freePort();
-      verifyServer = await startChild({
-        name: 'baseline-verify-server',
-        args: ['-r', 'ts-node/register/transpile-only', 'tools/bench/baseline-verify-server.ts'],
-        cwd: settings.root,
-        port,
-        readyPath: '/',
-        logFile: join(settings.work, 'baseline-verify.log'),
-        env: { PORT: String(port) },
-      });
+      const statements = name === 'sameStatements' ? settings.statements : undefined;
+      servers.set(
+        name,
+        await startChild({
+          name: `baseline ${name}`,
+          args: ['-r', 'ts-node/register/transpile-only', SERVER_FILES[name]],
+          cwd: settings.root,
+          port,
+          readyPath: '/',
+          logFile: join(settings.work, `baseline-${name}.log`),
+          env: {
+            PORT: String(port),
+            ...(statements
+              ? {
+                  DATABASE_URL: statements.databaseUrl,
+                  BASELINE_TENANT: statements.tenant,
+                  LOCKOUT_MAX_FAILURES: String(statements.lockoutMaxFailures),
+                }
+              : {}),
+          },
+        }),
+      );
     }
-    if (settings.mysqlUrl && wants('login-success')) {
-      const port = await freePort();
-      dbServer = await startChild({
-        name: 'baseline-db-server',
-        args: ['-r', 'ts-node/register/transpile-only', 'tools/bench/baseline-db-server.ts'],
-        cwd: settings.root,
-        port,
-        readyPath: '/',
-        logFile: join(settings.work, 'baseline-db.log'),
-        env: { PORT: String(port), DATABASE_URL: settings.mysqlUrl, BENCH_USERS: String(settings.users) },
-        timeoutMs: 120_000,
-      });
-    }
-    return new Baselines(settings, verifyServer, dbServer);
+    return new Baselines(settings, servers);
   }
 
-  /** The bare limit of one scenario's work, measured now. */
+  /** The comparisons of one scenario's work, measured now. */
   async measure(name: ScenarioName, users: BenchUser[]): Promise<void> {
+    const results: Partial<Record<ComparisonName, Measured>> = {};
+    const statementUsers = this.settings.statements?.users ?? [];
     switch (name) {
       case 'login-success':
-        this.verify.set(
+        results.bareVerify = await this.load(name, 'bareVerify', '/', bareVerifyBodies(users, true), validOutcome);
+        results.sameStatements = await this.load(
           name,
-          await this.load('baseline verify (valid)', this.verifyServer, bareVerifyBodies(users, true), validOutcome),
+          'sameStatements',
+          '/login-success',
+          statementsBaselineBodies(statementUsers, true),
+          loginOutcome,
         );
-        if (this.dbServer) {
-          this.dbLogin = await this.load(
-            'baseline mysql select+update',
-            this.dbServer,
-            dbBaselineBodies(this.settings.users),
-            consumedOutcome,
-          );
-        }
         break;
       case 'login-wrong':
-        this.verify.set(
+        results.bareVerify = await this.load(name, 'bareVerify', '/', bareVerifyBodies(users, false), validOutcome);
+        results.sameStatements = await this.load(
           name,
-          await this.load('baseline verify (wrong)', this.verifyServer, bareVerifyBodies(users, false), validOutcome),
+          'sameStatements',
+          '/login-wrong',
+          statementsBaselineBodies(statementUsers, false),
+          loginOutcome,
         );
         break;
       case 'verify-token':
-        this.verify.set(
-          name,
-          await this.load('baseline verify (fixed)', this.verifyServer, fixedSecretBodies(), validOutcome),
-        );
+        results.bareVerify = await this.load(name, 'bareVerify', '/', fixedSecretBodies(), validOutcome);
+        results.expressPeer = await this.load(name, 'expressPeer', '/verify/token', fixedSecretBodies(), validOutcome);
         break;
-      case 'enrol-qr':
-        this.qr = await measureQrLoop(this.settings.durationS);
+      case 'enrol-qr': {
+        const loop = await measureQrLoop(this.settings.durationS);
+        results.qrLoop = { rps: loop.opsPerSec, p50: loop.p50, p99: loop.p99, cpuMsPerReq: loop.cpuMsPerOp };
+        break;
+      }
+      case 'mixed':
         break;
     }
+    const present = Object.entries(results).filter(([, value]) => value !== undefined);
+    this.measured.set(name, Object.fromEntries(present));
+  }
+
+  /** MySQL/MariaDB: the same-statements server's statement counters per request during `scenario`. */
+  statementsPerRequest(scenario: ScenarioName): Record<string, number> | undefined {
+    return this.loads.get(loadLabel('sameStatements', scenario))?.statementsPerRequest;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.verifyServer?.stop(), this.dbServer?.stop()]);
+    await Promise.all([...this.servers.values()].map((server) => server.stop()));
   }
 
-  private load(
-    label: string,
-    server: Child | undefined,
+  /** Warm-up and measured run with one generator (the statements baseline's steps must keep growing). */
+  private async load(
+    scenario: ScenarioName,
+    serverName: ServerName,
+    path: string,
     generator: Generator,
     classify: (status: number, body: string) => Outcome,
-  ): Promise<LoadResult> {
-    if (!server) throw new Error(`${label}: its server is not running`);
-    return runLoad({
-      label,
+  ): Promise<LoadResult | undefined> {
+    const server = this.servers.get(serverName);
+    if (!server) return undefined;
+    const label = loadLabel(serverName, scenario);
+    const common = {
       baseUrl: server.url,
-      path: '/',
+      path,
       nextBody: generator.nextBody,
       classify,
-      durationS: this.settings.durationS,
       connections: this.settings.connections,
+    };
+    if (this.settings.warmupS > 0) {
+      await runLoad({ ...common, label: `${label} warm-up`, durationS: this.settings.warmupS });
+    }
+    const mysqlUrl = serverName === 'sameStatements' ? this.settings.mysqlUrl : undefined;
+    const before = mysqlUrl ? await readCounters(mysqlUrl) : undefined;
+    const result = await runLoad({
+      ...common,
+      label,
+      durationS: this.settings.durationS,
       pid: server.process.pid,
     });
+    this.loads.set(label, {
+      ...result,
+      ...(mysqlUrl && before
+        ? { statementsPerRequest: perRequest(before, await readCounters(mysqlUrl), result.requests) }
+        : {}),
+    });
+    return result;
   }
 }

@@ -16,6 +16,10 @@ export interface LoadSpec {
   classify?: (status: number, body: string) => Outcome;
   durationS: number;
   connections: number;
+  /** Requests per second over all connections together; default: as fast as the server answers. */
+  rate?: number;
+  /** No progress lines (a load beside another that prints its own). */
+  quiet?: boolean;
   /** The server's pid: its CPU time over the run gives CPU ms per request. */
   pid?: number;
 }
@@ -71,6 +75,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       url: spec.baseUrl,
       connections: spec.connections,
       duration: spec.durationS,
+      ...(spec.rate ? { overallRate: spec.rate } : {}),
       requests: [request],
       // Latency of every answer, whatever its status (a 429 still costs what it costs).
       excludeErrorStats: false,
@@ -87,9 +92,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const timer = setInterval(() => {
     elapsed++;
     const counts = classify ? `  success ${successes}  fail ${fails}` : '';
-    progress(
-      `  ${spec.label.padEnd(26)} ${String(elapsed).padStart(3)}/${spec.durationS} s  ${String(thisSecond).padStart(6)} req/s${counts}`,
-    );
+    if (!spec.quiet) {
+      progress(
+        `  ${spec.label.padEnd(26)} ${String(elapsed).padStart(3)}/${spec.durationS} s  ${String(thisSecond).padStart(6)} req/s${counts}`,
+      );
+    }
     thisSecond = 0;
   }, 1000);
 

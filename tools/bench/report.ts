@@ -2,30 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface ScenarioRow {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  baselineRps: number | null;
-  /** rps / baselineRps: the share of the bare limit the service reaches. */
-  ratio: number | null;
-  /** Service CPU per request (ms), and the bare limit's; steadier than req/s on a shared machine. */
-  cpuMsPerReq: number | null;
-  baselineCpuMsPerReq: number | null;
-  /** baselineCpuMsPerReq / cpuMsPerReq: the same share, measured in CPU instead of wall clock. */
-  cpuRatio: number | null;
-  /** MySQL only, login-success: the bare SELECT + conditional UPDATE server. */
-  dbBaselineRps?: number | null;
-  dbRatio?: number | null;
-  dbBaselineCpuMsPerReq?: number | null;
-  dbCpuRatio?: number | null;
-}
-
-export interface BenchReport {
-  scenarios: ScenarioRow[];
-  meta: Record<string, unknown>;
-}
+/** What a scenario is compared with: each is a server or loop doing part or all of the same work. */
+export const COMPARISONS = {
+  bareVerify: 'node:http + speakeasy',
+  sameStatements: 'node:http + the same SQL',
+  expressPeer: 'express + speakeasy',
+  qrLoop: 'qrcode loop',
+} as const;
+export type ComparisonName = keyof typeof COMPARISONS;
 
 export interface Measured {
   rps: number;
@@ -34,66 +18,155 @@ export interface Measured {
   cpuMsPerReq: number | null;
 }
 
-const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
-const share = (bare: number | null | undefined, service: number | null | undefined): number | null =>
-  bare && service ? round(bare / service, 3) : null;
+export interface Comparison {
+  rps: number;
+  p50: number | null;
+  p99: number | null;
+  cpuMsPerReq: number | null;
+  /** The service's req/s ÷ this one's: the share of its throughput the service reaches. */
+  ratio: number;
+  /** This one's CPU per request ÷ the service's: the same share, in CPU instead of wall clock. */
+  cpuRatio: number | null;
+}
 
-export function row(name: string, measured: Measured, baseline: Measured | null, db?: Measured | null): ScenarioRow {
-  const result: ScenarioRow = {
+/** The `mixed` scenario: logins alone, then the same logins while enrolments (with QR images) run. */
+export interface MixedFigures {
+  loginRpsAlone: number;
+  loginP99Alone: number;
+  loginRpsMixed: number;
+  loginP99Mixed: number;
+  /** loginP99Mixed ÷ loginP99Alone (the target is at most 2). */
+  p99Ratio: number;
+  enrolRps: number;
+  enrolP99: number;
+}
+
+export interface ScenarioRow {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Service CPU per request (ms); steadier than req/s on a shared machine. */
+  cpuMsPerReq: number | null;
+  comparisons: Partial<Record<ComparisonName, Comparison>>;
+  mixed?: MixedFigures;
+}
+
+export interface BenchReport {
+  scenarios: ScenarioRow[];
+  meta: Record<string, unknown>;
+}
+
+const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
+const share = (numerator: number | null | undefined, denominator: number | null | undefined): number | null =>
+  numerator && denominator ? round(numerator / denominator, 3) : null;
+
+export function row(
+  name: string,
+  measured: Measured,
+  baselines: Partial<Record<ComparisonName, Measured>>,
+  mixed?: MixedFigures,
+): ScenarioRow {
+  const comparisons: Partial<Record<ComparisonName, Comparison>> = {};
+  for (const [comparison, baseline] of Object.entries(baselines) as [ComparisonName, Measured][]) {
+    comparisons[comparison] = {
+      rps: round(baseline.rps, 1),
+      p50: baseline.p50 ?? null,
+      p99: baseline.p99 ?? null,
+      cpuMsPerReq: baseline.cpuMsPerReq,
+      ratio: share(measured.rps, baseline.rps) ?? 0,
+      cpuRatio: share(baseline.cpuMsPerReq, measured.cpuMsPerReq),
+    };
+  }
+  return {
     name,
     rps: round(measured.rps, 1),
     p50: measured.p50 ?? 0,
     p99: measured.p99 ?? 0,
-    baselineRps: baseline ? round(baseline.rps, 1) : null,
-    ratio: baseline ? share(measured.rps, baseline.rps) : null,
     cpuMsPerReq: measured.cpuMsPerReq,
-    baselineCpuMsPerReq: baseline?.cpuMsPerReq ?? null,
-    cpuRatio: share(baseline?.cpuMsPerReq, measured.cpuMsPerReq),
+    comparisons,
+    ...(mixed ? { mixed } : {}),
   };
-  if (db !== undefined) {
-    result.dbBaselineRps = db ? round(db.rps, 1) : null;
-    result.dbRatio = db ? share(measured.rps, db.rps) : null;
-    result.dbBaselineCpuMsPerReq = db?.cpuMsPerReq ?? null;
-    result.dbCpuRatio = share(db?.cpuMsPerReq, measured.cpuMsPerReq);
-  }
-  return result;
 }
 
-export function formatTable(rows: ScenarioRow[]): string {
-  const withDb = rows.some((r) => r.dbBaselineRps !== undefined);
-  const header = [
-    'scenario',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'baseline req/s',
-    'ratio',
-    'CPU ms/req',
-    'base CPU ms/req',
-    'cpu ratio',
-    ...(withDb ? ['db baseline req/s', 'db ratio', 'db base CPU ms/req', 'db cpu ratio'] : []),
-  ];
-  const cell = (value: number | null | undefined, digits = 0): string =>
-    value === null || value === undefined ? '-' : value.toFixed(digits);
-  const body = rows.map((r) => [
-    r.name,
-    cell(r.rps),
-    cell(r.p50),
-    cell(r.p99),
-    cell(r.baselineRps),
-    cell(r.ratio, 3),
-    cell(r.cpuMsPerReq, 3),
-    cell(r.baselineCpuMsPerReq, 3),
-    cell(r.cpuRatio, 3),
-    ...(withDb
-      ? [cell(r.dbBaselineRps), cell(r.dbRatio, 3), cell(r.dbBaselineCpuMsPerReq, 3), cell(r.dbCpuRatio, 3)]
-      : []),
-  ]);
+const cell = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined ? '-' : value.toFixed(digits);
+
+function markdownTable(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => line[i].length)));
   const format = (line: string[]): string =>
     `| ${line.map((value, i) => (i === 0 ? value.padEnd(widths[i]) : value.padStart(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
   return [format(header), rule, ...body.map(format)].join('\n');
+}
+
+/**
+ * Two tables: the service per scenario with one column per comparison ("ratio (cpu ratio)", higher is
+ * better; for mixed, login p99 with enrolments ÷ alone, lower is better), then what each comparison
+ * measured.
+ */
+export function formatTables(rows: ScenarioRow[]): string {
+  const used = (Object.keys(COMPARISONS) as ComparisonName[]).filter((name) =>
+    rows.some((r) => r.comparisons[name] !== undefined),
+  );
+  const withMixed = rows.some((r) => r.mixed !== undefined);
+  const service = markdownTable(
+    [
+      'scenario',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU ms/req',
+      ...used.map((name) => `÷ ${COMPARISONS[name]}`),
+      ...(withMixed ? ['p99 ÷ alone'] : []),
+    ],
+    rows.map((r) => [
+      r.name,
+      cell(r.rps),
+      cell(r.p50),
+      cell(r.p99),
+      cell(r.cpuMsPerReq, 3),
+      ...used.map((name) => {
+        const comparison = r.comparisons[name];
+        return comparison ? `${cell(comparison.ratio, 3)} (${cell(comparison.cpuRatio, 3)})` : '';
+      }),
+      ...(withMixed ? [r.mixed ? cell(r.mixed.p99Ratio, 2) : ''] : []),
+    ]),
+  );
+  const measuredBaselines = rows.flatMap((r) =>
+    used.flatMap((name) => {
+      const comparison = r.comparisons[name];
+      return comparison
+        ? [
+            [
+              `${COMPARISONS[name]} (${r.name})`,
+              cell(comparison.rps),
+              cell(comparison.p50),
+              cell(comparison.p99),
+              cell(comparison.cpuMsPerReq, 3),
+            ],
+          ]
+        : [];
+    }),
+  );
+  const baselines = markdownTable(['comparison', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req'], measuredBaselines);
+  const mixed = rows
+    .filter((r) => r.mixed)
+    .map(({ mixed: m }) =>
+      m
+        ? `mixed: login p99 ${m.loginP99Alone} ms alone (${cell(m.loginRpsAlone)} req/s), ${m.loginP99Mixed} ms ` +
+          `(${cell(m.loginRpsMixed)} req/s) while ${cell(m.enrolRps, 1)} enrolments/s ran (their p99 ${m.enrolP99} ms): ` +
+          `${cell(m.p99Ratio, 2)}× (target ≤ 2)`
+        : '',
+    );
+  return [
+    service,
+    '',
+    "ratio: service req/s ÷ the comparison's; (cpu ratio): its CPU ms/req ÷ the service's. Higher is better.",
+    '',
+    baselines,
+    ...(mixed.length > 0 ? ['', ...mixed] : []),
+  ].join('\n');
 }
 
 export function writeReport(file: string, report: BenchReport): void {

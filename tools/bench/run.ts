@@ -2,10 +2,9 @@
  * npm run bench [-- --users N --duration S --connections C --quick --only a,b --profile DIR]
  *
  * Starts the built service (dist/main.js) on loopback with a temporary SQLite database (or the
- * DATABASE_URL of the environment, mysql://...), seeds users with active configs, runs the four
- * scenarios with autocannon, measures the bare limits beside them (a node:http + speakeasy verify server,
- * a qrcode.toDataURL loop, and on MySQL a node:http + mysql2 SELECT/UPDATE server), prints a table and
- * writes tools/bench/results/latest.json. See tools/bench/README.md.
+ * DATABASE_URL of the environment, mysql://...), seeds users with active configs, runs the scenarios
+ * with autocannon and, right after each, the comparisons doing the same work (tools/bench/baselines.ts),
+ * prints the tables and writes tools/bench/results/latest.json. See tools/bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,32 +17,29 @@ import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql
 import { Baselines } from './baselines';
 import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
 import { monotonicNowUs, summarise, TimeWindow } from './profile-summary';
-import { formatTable, row, ScenarioRow, writeReport } from './report';
+import { formatTables, MixedFigures, row, ScenarioRow, writeReport } from './report';
 import {
   enrolBodies,
+  enrolOutcome,
   fixedSecretBodies,
   Generator,
   loginBody,
+  loginOutcome,
   loginSuccessBodies,
   loginWrongBodies,
+  validOutcome,
 } from './scenarios';
-import { ENROL_PATH, LOGIN_PATH, seedUsers } from './seed';
+import { ENROL_PATH, LOGIN_PATH, seedInDatabase, seedUsers } from './seed';
 import type { SqlTrace } from './sql-trace';
 import { signToken } from '../shared/tokens';
 import { selfTest } from '../shared/totp';
 
 const ROOT = resolve(__dirname, '../..');
 const TENANT_PREFIX = 'bench';
-
-const loginOutcome = (status: number, body: string): Outcome =>
-  status === 200 && body.includes('"result":"success"')
-    ? 'success'
-    : status === 200 && body.includes('"result":"fail"')
-      ? 'fail'
-      : 'other';
-const validOutcome = (status: number, body: string): Outcome =>
-  status === 200 && body.includes('"valid":true') ? 'success' : status === 200 ? 'fail' : 'other';
-const enrolOutcome = (status: number): Outcome => (status === 200 ? 'success' : status === 409 ? 'fail' : 'other');
+/** The service's lockout limit in the bench: far above what the login-wrong load sends one user. */
+const LOCKOUT_MAX_FAILURES = 100;
+/** Connections of the enrolment load beside the logins in `mixed` (its rate is --mixed-enrol-rate). */
+const MIXED_ENROL_CONNECTIONS = 4;
 
 function randomChars(length: number): string {
   return randomBytes(length).toString('base64url').slice(0, length);
@@ -54,6 +50,8 @@ interface ScenarioMeta extends LoadResult {
   sqlPerRequest?: Record<string, number>;
   window: TimeWindow;
   statementsPerRequest?: Record<string, number>;
+  /** `mixed` only: its logins alone and its enrolment load (the fields above are its mixed logins). */
+  mixed?: { figures: MixedFigures; aloneLogins: LoadResult; enrolments: LoadResult };
 }
 
 async function main(): Promise<void> {
@@ -119,7 +117,7 @@ async function main(): Promise<void> {
           encryptionKey: encryptionKey.toString('base64'),
           dataDir,
           databaseUrl: serviceDatabaseUrl,
-          lockoutMaxFailures: 100,
+          lockoutMaxFailures: LOCKOUT_MAX_FAILURES,
         }),
         ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),
@@ -135,14 +133,35 @@ async function main(): Promise<void> {
       databaseUrl: serviceDatabaseUrl,
       encryptionKey,
     });
+    const loginScenarios = options.scenarios.some((name) => name === 'login-success' || name === 'login-wrong');
+    const statementsTenant = `${tenant}-baseline`;
+    const statementUsers =
+      options.baselines && loginScenarios
+        ? await seedInDatabase({
+            tenant: statementsTenant,
+            firstIndex: 0,
+            count: options.users,
+            databaseUrl: serviceDatabaseUrl,
+            encryptionKey,
+          })
+        : [];
     const baselines = options.baselines
       ? await Baselines.start({
           root: ROOT,
           work,
           durationS: options.durationS,
+          warmupS: options.warmupS,
           connections: options.connections,
-          users: options.users,
           scenarios: options.scenarios,
+          statements:
+            statementUsers.length > 0
+              ? {
+                  databaseUrl: serviceDatabaseUrl,
+                  tenant: statementsTenant,
+                  users: statementUsers,
+                  lockoutMaxFailures: LOCKOUT_MAX_FAILURES,
+                }
+              : undefined,
           mysqlUrl: isMysql ? databaseUrl : undefined,
         })
       : undefined;
@@ -150,6 +169,7 @@ async function main(): Promise<void> {
     const results = new Map<ScenarioName, ScenarioMeta>();
     // Each enrol generator (warm-up, measured run) gets its own agent ids, so none answers 409.
     let enrolRound = 0;
+    const nextEnrolBodies = (): Generator => enrolBodies(`${TENANT_PREFIX}-${runId}-${enrolRound++}`);
 
     const runScenario = async (
       name: ScenarioName,
@@ -198,6 +218,68 @@ async function main(): Promise<void> {
       results.set(name, meta);
     };
 
+    /**
+     * Logins alone, then the same logins while enrolments (each renders a QR image) run at
+     * --mixed-enrol-rate: what the costly enrolments do to the logins' latency, side by side.
+     */
+    const runMixed = async (): Promise<void> => {
+      const logins = (label: string, generator: Generator, durationS: number): Promise<LoadResult> =>
+        runLoad({
+          label,
+          baseUrl: service.url,
+          path: LOGIN_PATH,
+          headers: auth,
+          nextBody: generator.nextBody,
+          classify: loginOutcome,
+          durationS,
+          connections: options.connections,
+        });
+      const enrolments = (label: string, durationS: number): Promise<LoadResult> =>
+        runLoad({
+          label,
+          baseUrl: service.url,
+          path: ENROL_PATH,
+          headers: auth,
+          nextBody: nextEnrolBodies().nextBody,
+          classify: enrolOutcome,
+          durationS,
+          connections: MIXED_ENROL_CONNECTIONS,
+          rate: options.mixedEnrolRate,
+          quiet: true,
+        });
+      if (options.warmupS > 0) {
+        await Promise.all([
+          logins('mixed (warm-up)', loginSuccessBodies(users, loginBody), options.warmupS),
+          enrolments('mixed enrolments (warm-up)', options.warmupS),
+        ]);
+      }
+      const generator = loginSuccessBodies(users, loginBody);
+      const fromUs = monotonicNowUs();
+      const alone = await logins('mixed: logins alone', generator, options.durationS);
+      const [withEnrolments, enrolled] = await Promise.all([
+        logins('mixed: logins + enrolments', generator, options.durationS),
+        enrolments('mixed enrolments', options.durationS),
+      ]);
+      results.set('mixed', {
+        ...withEnrolments,
+        exhausted: generator.exhausted(),
+        window: { fromUs, toUs: monotonicNowUs() },
+        mixed: {
+          aloneLogins: alone,
+          enrolments: enrolled,
+          figures: {
+            loginRpsAlone: Number(alone.rps.toFixed(1)),
+            loginP99Alone: alone.p99,
+            loginRpsMixed: Number(withEnrolments.rps.toFixed(1)),
+            loginP99Mixed: withEnrolments.p99,
+            p99Ratio: Number((withEnrolments.p99 / Math.max(1, alone.p99)).toFixed(2)),
+            enrolRps: Number(enrolled.rps.toFixed(1)),
+            enrolP99: enrolled.p99,
+          },
+        },
+      });
+    };
+
     for (const name of options.scenarios) {
       switch (name) {
         case 'login-success':
@@ -210,16 +292,13 @@ async function main(): Promise<void> {
           await runScenario(name, '/verify/token', fixedSecretBodies, validOutcome);
           break;
         case 'enrol-qr':
-          await runScenario(
-            name,
-            ENROL_PATH,
-            () => enrolBodies(`${TENANT_PREFIX}-${runId}-${enrolRound++}`),
-            enrolOutcome,
-            auth,
-          );
+          await runScenario(name, ENROL_PATH, nextEnrolBodies, enrolOutcome, auth);
+          break;
+        case 'mixed':
+          await runMixed();
           break;
       }
-      // The bare limit right after, under the same background load.
+      // The comparisons right after, under the same background load.
       await baselines?.measure(name, users);
     }
     await service.stop();
@@ -232,19 +311,10 @@ async function main(): Promise<void> {
     const profiles = options.profileDir ? listProfiles(resolve(options.profileDir)) : [];
 
     // ---- report ------------------------------------------------------------------------------
-    const rows: ScenarioRow[] = [];
-    for (const name of options.scenarios) {
+    const rows: ScenarioRow[] = options.scenarios.map((name) => {
       const measured = results.get(name)!;
-      const qr = baselines?.qr;
-      const baseline =
-        name === 'enrol-qr'
-          ? qr
-            ? { rps: qr.opsPerSec, cpuMsPerReq: qr.cpuMsPerOp }
-            : null
-          : (baselines?.verify.get(name) ?? null);
-      const db = isMysql && name === 'login-success' ? (baselines?.dbLogin ?? null) : undefined;
-      rows.push(row(name, measured, baseline, db));
-    }
+      return row(name, measured, baselines?.measured.get(name) ?? {}, measured.mixed?.figures);
+    });
     const report = {
       scenarios: rows,
       meta: {
@@ -277,27 +347,32 @@ async function main(): Promise<void> {
               timeouts: meta.timeouts,
               ...(meta.statementsPerRequest ? { mysqlStatementsPerRequest: meta.statementsPerRequest } : {}),
               ...(meta.sqlPerRequest ? { sqlPerRequest: meta.sqlPerRequest } : {}),
+              ...(meta.mixed
+                ? { loginsAlone: summary(meta.mixed.aloneLogins), enrolments: summary(meta.mixed.enrolments) }
+                : {}),
             },
           ]),
         ),
-        baselines: {
-          verifyServer: Object.fromEntries(
-            [...(baselines?.verify ?? [])].map(([name, r]) => [
-              name,
-              { rps: r.rps, p50: r.p50, p99: r.p99, requests: r.requests, cpuMsPerReq: r.cpuMsPerReq },
+        comparisons: {
+          servers: {
+            bareVerify: 'tools/bench/baseline-verify-server.ts: node:http + speakeasy.totp.verify, window 1',
+            sameStatements:
+              "tools/bench/baseline-db-server.ts: node:http + better-sqlite3 or mysql2 running the service's login " +
+              'statements on its database (users of their own), nothing else',
+            expressPeer: 'tools/bench/baseline-express-server.ts: express 4 + body-parser + speakeasy, window 6',
+            qrLoop: "qrcode.toDataURL with the service's options, in a loop in the bench process",
+          },
+          loads: Object.fromEntries(
+            [...(baselines?.loads ?? [])].map(([label, r]) => [
+              label,
+              {
+                ...summary(r),
+                cpuMsPerReq: r.cpuMsPerReq,
+                ...(r.statementsPerRequest ? { mysqlStatementsPerRequest: r.statementsPerRequest } : {}),
+              },
             ]),
           ),
-          qrcodeLoop: baselines?.qr ?? null,
-          mysqlSelectUpdate: baselines?.dbLogin
-            ? {
-                rps: baselines.dbLogin.rps,
-                p50: baselines.dbLogin.p50,
-                p99: baselines.dbLogin.p99,
-                consumed: baselines.dbLogin.successes,
-                cpuMsPerReq: baselines.dbLogin.cpuMsPerReq,
-              }
-            : null,
-          order: 'each baseline runs right after its scenario (same background load)',
+          order: 'each comparison runs right after its scenario, after the same warm-up (same background load)',
         },
         ...(profiles.length > 0
           ? {
@@ -305,16 +380,16 @@ async function main(): Promise<void> {
               profileWindows: Object.fromEntries([...results].map(([name, meta]) => [name, meta.window])),
             }
           : {}),
+        mixedEnrolRate: options.mixedEnrolRate,
         notes: [
-          'baselines: verify-server = node:http + speakeasy.totp.verify (same body shape per scenario), ' +
-            'enrol-qr = qrcode.toDataURL loop in one process (ops/s), mysql = node:http + mysql2 SELECT + conditional UPDATE',
-          'load generator and server share the machine; ratios are the share of the bare limit reached',
+          'load generator, servers (and MariaDB) share the machine; ratio = service req/s / comparison req/s, ' +
+            'cpuRatio = comparison CPU ms/req / service CPU ms/req',
         ],
       },
     };
     const outFile = resolve(ROOT, options.out);
     writeReport(outFile, report);
-    process.stdout.write(`\n${formatTable(rows)}\n`);
+    process.stdout.write(`\n${formatTables(rows)}\n\n`);
     for (const [name, meta] of results) {
       const extra = meta.exhausted > 0 ? `, ${meta.exhausted} sent after fresh codes ran out (replays)` : '';
       const statuses = Object.entries(meta.statusCounts)
@@ -327,12 +402,17 @@ async function main(): Promise<void> {
           .join(', ');
         process.stdout.write(`  SQL per request: ${sql}\n`);
       }
-      if (meta.statementsPerRequest) {
-        const com = Object.entries(meta.statementsPerRequest)
+      const counters = (perRequest: Record<string, number>): string =>
+        Object.entries(perRequest)
           .map(([kind, n]) => `${kind} ${n}`)
           .join(', ');
-        process.stdout.write(`  server counters per request (global, approximate): ${com}\n`);
+      if (meta.statementsPerRequest) {
+        process.stdout.write(
+          `  server counters per request (global, approximate): ${counters(meta.statementsPerRequest)}\n`,
+        );
       }
+      const sameStatements = baselines?.statementsPerRequest(name);
+      if (sameStatements) process.stdout.write(`  the same-statements server's: ${counters(sameStatements)}\n`);
     }
     const success = results.get('login-success');
     if (success && success.exhausted > 0) {
@@ -383,6 +463,11 @@ function traceDiff(before: SqlTrace, after: SqlTrace, requests: number): Record<
   }
   result['new distinct SQL texts'] = per((after.distinctSql ?? 0) - (before.distinctSql ?? 0));
   return result;
+}
+
+function summary(result: LoadResult): Record<string, unknown> {
+  const { rps, p50, p99, requests, successes, fails, statusCounts } = result;
+  return { rps, p50, p99, requests, successes, fails, statusCounts };
 }
 
 function listProfiles(dir: string): string[] {

@@ -3,7 +3,7 @@
  * round-robin state needs no locking.
  */
 import { randomBytes } from 'node:crypto';
-import { baselineSubject } from './baseline-db-protocol';
+import { Outcome } from './load';
 import { BenchUser } from './seed';
 import { base32Encode, hotp, stepAt, wrongCode } from '../shared/totp';
 
@@ -107,14 +107,22 @@ export function enrolBodies(prefix: string): Generator {
   };
 }
 
-/** The database baseline: the next subject, round-robin, with an ever-growing step so every UPDATE matches. */
-export function dbBaselineBodies(users: number): Generator {
+/**
+ * The same-statements baseline (tools/bench/baseline-db-server.ts) on users of its own: login-success
+ * sends the next user, round-robin, with a step one higher on each round, so every consuming UPDATE
+ * matches (it starts at the current step: the seeded rows spent the previous one); login-wrong sends
+ * only the user.
+ */
+export function statementsBaselineBodies(users: BenchUser[], success: boolean): Generator {
   let counter = 0;
+  const firstStep = stepAt();
   return {
     exhausted: () => 0,
     nextBody() {
+      const user = users[counter % users.length];
+      const step = firstStep + Math.floor(counter / users.length);
       counter++;
-      return JSON.stringify({ subject: baselineSubject(counter % users), step: counter });
+      return JSON.stringify(success ? { agentid: user.agentId, step } : { agentid: user.agentId });
     },
   };
 }
@@ -139,3 +147,16 @@ export function bareVerifyBodies(users: BenchUser[], valid: boolean): Generator 
     },
   };
 }
+
+/** A login answer: `{"result":"success",...}` or `{"result":"fail"}` (the service and the statements baseline). */
+export const loginOutcome = (status: number, body: string): Outcome =>
+  status === 200 && body.includes('"result":"success"')
+    ? 'success'
+    : status === 200 && body.includes('"result":"fail"')
+      ? 'fail'
+      : 'other';
+/** A verify answer: `{"valid":true|false,...}` (the service and both verify baselines). */
+export const validOutcome = (status: number, body: string): Outcome =>
+  status === 200 && body.includes('"valid":true') ? 'success' : status === 200 ? 'fail' : 'other';
+export const enrolOutcome = (status: number): Outcome =>
+  status === 200 ? 'success' : status === 409 ? 'fail' : 'other';

@@ -84,8 +84,7 @@ const INSERT_BATCH = 500;
 /**
  * The bulk of the users, written straight into the service's database: enrolling through the API
  * renders a QR image per user (~8 ms CPU), and a fast login path needs tens of thousands of users to
- * send only fresh codes. Each row is what an enrol plus a first login leaves: an active config whose
- * secret is sealed with the service's key and whose spent step is the previous one.
+ * send only fresh codes. The baseline of the login statements gets users of its own this way too.
  */
 export async function seedUsers(options: {
   baseUrl: string;
@@ -98,8 +97,32 @@ export async function seedUsers(options: {
   const { count, tenant } = options;
   const started = Date.now();
   const viaApi = await seedUsersThroughApi(options.baseUrl, options.token, tenant, Math.min(count, API_SEEDED_USERS));
-  if (count <= viaApi.length) return viaApi;
+  const inDatabase =
+    count > viaApi.length
+      ? await seedInDatabase({ ...options, firstIndex: viaApi.length, count: count - viaApi.length })
+      : [];
+  progress(
+    `seeding ${count}/${count} done in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+      `(${viaApi.length} through the API, the rest in the database)`,
+    true,
+  );
+  return [...viaApi, ...inDatabase];
+}
 
+/**
+ * `count` users of `tenant` written into the database through the service's own TypeORM options,
+ * entity and SecretCipher (the bench chose the key). Each row is what an enrol plus a first login
+ * leaves: an active config whose secret is sealed with the service's key and whose spent step is the
+ * previous one.
+ */
+export async function seedInDatabase(options: {
+  tenant: string;
+  firstIndex: number;
+  count: number;
+  databaseUrl: string;
+  encryptionKey: Buffer;
+}): Promise<BenchUser[]> {
+  const { tenant, firstIndex, count } = options;
   // Loaded here, not at the top: only this path needs the service's TypeORM setup.
   const { DataSource } = await import('typeorm');
   const { buildDataSourceOptions } = await import('../../src/database/data-source-options');
@@ -116,14 +139,14 @@ export async function seedUsers(options: {
   const dataSource = new DataSource({ ...buildDataSourceOptions(database), migrationsRun: false });
   await dataSource.initialize();
   const secrets = new ConfigSecrets(new SecretCipher({ encryptionKeys: [options.encryptionKey] }));
-  const users = [...viaApi];
+  const users: BenchUser[] = [];
   try {
     while (users.length < count) {
       const now = Date.now();
       const step = stepAt(now) - 1;
       const rows = [];
       const end = Math.min(count, users.length + INSERT_BATCH);
-      for (let index = users.length; index < end; index++) {
+      for (let index = firstIndex + users.length; index < firstIndex + end; index++) {
         const agentId = `${tenant}-${String(index).padStart(6, '0')}`;
         const key = randomBytes(20);
         const identity = { id: randomUUID(), tenant, kind: 'agent' as const, subjectId: agentId };
@@ -145,15 +168,10 @@ export async function seedUsers(options: {
         users.push({ agentId, secretBase32: base32Encode(key), key, lastStep: step, failures: 0 });
       }
       await dataSource.manager.insert(TwoFactorConfig, rows);
-      progress(`seeding ${users.length}/${count}`);
+      progress(`seeding ${tenant}: ${users.length}/${count} in the database`);
     }
   } finally {
     await dataSource.destroy();
   }
-  progress(
-    `seeding ${count}/${count} done in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
-      `(${viaApi.length} through the API, the rest in the database)`,
-    true,
-  );
   return users;
 }
