@@ -21,6 +21,7 @@ import { LoginModule } from './login/login.module';
 import { PartnerGlobalModule } from './partner-global/partner-global.module';
 import { PartnerLoginModule } from './partner-login/partner-login.module';
 import { ToolkitModule } from './toolkit/toolkit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * A dynamic module so settings are read when the app is created (main.ts, each e2e test), not when
@@ -71,6 +72,7 @@ export class AppModule {
         UsersModule,
         AuditModule,
         MetricsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },

@@ -64,6 +64,9 @@ interface Seeded {
   agentB: string;
   sessionA: string;
   sessionB: string;
+  /** A webhook subscription of each tenant (a public https URL that never receives anything here). */
+  webhookA: string;
+  webhookB: string;
 }
 
 const TOKENS = {
@@ -83,12 +86,15 @@ const TOKENS = {
   allButAuditA: {
     tenant: TENANT_A,
     sub: 'almost-a',
-    scope: 'partner:admin partner:login agent:admin agent:login sessions:admin user users:reset metrics:read',
+    scope:
+      'partner:admin partner:login agent:admin agent:login sessions:admin user users:reset metrics:read webhooks:admin',
   },
   noScopeA: { tenant: TENANT_A, sub: 'nobody-a' },
   partnerAdminB: { tenant: TENANT_B, sub: 'admin-b', scope: 'partner:admin' },
   agentAdminB: { tenant: TENANT_B, sub: 'admin-b', scope: 'agent:admin' },
   sessionsB: { tenant: TENANT_B, sub: 'sessions-b', scope: 'sessions:admin' },
+  webhooksA: { tenant: TENANT_A, sub: 'hooks-a', scope: 'webhooks:admin' },
+  webhooksB: { tenant: TENANT_B, sub: 'hooks-b', scope: 'webhooks:admin' },
 } satisfies Record<string, TokenClaims>;
 type ValidToken = keyof typeof TOKENS;
 type BadToken =
@@ -803,6 +809,75 @@ const USERS: Case[] = [
   }),
 ];
 
+const webhooks = (method: Case['method'], path = '/webhooks', token: TokenName = 'webhooksA') =>
+  on(method, path, token);
+const webhook = (method: Case['method'], id: Lazy<string>, suffix = '', token: TokenName = 'webhooksA') =>
+  on(method, (s) => `/webhooks/${resolve(id, s)}${suffix}`, token);
+const webhookCreate = webhooks('POST');
+const hookUrl = (url: unknown) => json({ url });
+const PUBLIC_HOOK = 'https://93.184.216.34/corpus-hook';
+
+const WEBHOOKS: Case[] = [
+  webhookCreate('no body', { ...bad('url') }),
+  webhookCreate('url as a number', { body: hookUrl(443), ...bad('url') }),
+  webhookCreate('an empty url', { body: hookUrl(''), ...bad('url') }),
+  webhookCreate('a url over 2048 characters', { body: hookUrl(`${PUBLIC_HOOK}/${'a'.repeat(2048)}`), ...bad('url') }),
+  webhookCreate('a relative url', { body: hookUrl('/hooks'), ...bad('url') }),
+  webhookCreate('an SQL-looking url', { body: hookUrl(SQL), ...bad('url') }),
+  webhookCreate('plain http (WEBHOOK_ALLOW_HTTP off)', { body: hookUrl('http://93.184.216.34/'), ...bad('url') }),
+  webhookCreate('a file: url', { body: hookUrl('file:///etc/passwd'), ...bad('url') }),
+  webhookCreate('credentials in the url', { body: hookUrl('https://admin:pw@93.184.216.34/'), ...bad('url') }),
+  webhookCreate('a loopback destination', { body: hookUrl('https://127.0.0.1:3000/admin'), ...bad('url') }),
+  webhookCreate('localhost', { body: hookUrl('https://localhost/'), ...bad('url') }),
+  webhookCreate('the cloud metadata address', {
+    body: hookUrl('https://169.254.169.254/latest/meta-data/'),
+    ...bad('url'),
+  }),
+  webhookCreate('an IPv4-mapped IPv6 loopback', { body: hookUrl('https://[::ffff:7f00:1]/'), ...bad('url') }),
+  webhookCreate('a private network', { body: hookUrl('https://10.1.2.3/'), ...bad('url') }),
+  webhookCreate('an unknown event type', {
+    body: json({ url: PUBLIC_HOOK, events: ['verify.success'] }),
+    ...bad('events'),
+  }),
+  webhookCreate('events as a string', { body: json({ url: PUBLIC_HOOK, events: 'reset' }), ...bad('events') }),
+  webhookCreate('no events', { body: json({ url: PUBLIC_HOOK, events: [] }), ...bad('events') }),
+  webhookCreate('a secret of its own', {
+    body: json({ url: PUBLIC_HOOK, secret: 'whsec_AAAA' }),
+    ...unknownField('secret'),
+  }),
+  webhookCreate('a 17 KiB body', { body: hookUrl(HUGE), ...TOO_LARGE }),
+  webhookCreate('text/plain', { body: PUBLIC_HOOK, type: 'text/plain', ...UNSUPPORTED }),
+  on('POST', '/webhooks')('no token', { body: hookUrl(PUBLIC_HOOK), ...UNAUTHORIZED }),
+  webhooks(
+    'POST',
+    '/webhooks',
+    'partnerAdminA',
+  )('a token without webhooks:admin', {
+    body: hookUrl(PUBLIC_HOOK),
+    ...FORBIDDEN,
+  }),
+  webhooks('GET', '/webhooks?perPage=101')('perPage above 100', { ...bad('perPage') }),
+  webhooks('GET', '/webhooks?page=0')('page 0', { ...bad('page') }),
+  webhooks('GET', '/webhooks?tenant=corpus-b')('a tenant query field', { ...unknownField('tenant') }),
+  webhook('GET', 'not-a-uuid')('an id that is not a UUID', { ...bad('id') }),
+  webhook('GET', SQL_IN_PATH)('an SQL-looking id', { ...bad('id') }),
+  webhook('GET', UNKNOWN_UUID)('an unknown id', { ...NOT_FOUND }),
+  webhook('GET', (s) => s.webhookB)("another tenant's subscription", { ...NOT_FOUND }),
+  webhook('PUT', (s) => s.webhookA)('PUT on a subscription', { body: hookUrl(PUBLIC_HOOK), ...NOT_FOUND }),
+  webhook('DELETE', (s) => s.webhookB)("deleting another tenant's subscription", { ...NOT_FOUND }),
+  webhook('DELETE', (s) => s.webhookA)('a body on delete', { body: json({ force: true }), ...unknownField('force') }),
+  webhook('POST', (s) => s.webhookB, '/test')("a test of another tenant's subscription", { ...NOT_FOUND }),
+  webhook(
+    'POST',
+    (s) => s.webhookA,
+    '/test',
+  )('a body on test', { body: json({ type: 'reset' }), ...unknownField('type') }),
+  webhook('GET', (s) => s.webhookB, '/deliveries')("another tenant's deliveries", { ...NOT_FOUND }),
+  webhook('GET', (s) => s.webhookA, '/deliveries?status=sent')('an unknown delivery status', { ...bad('status') }),
+  webhook('GET', (s) => s.webhookA, '/deliveries?perPage=201')('perPage above 200', { ...bad('perPage') }),
+  webhook('GET', (s) => s.webhookA, '/deliveries', 'auditA')('deliveries without webhooks:admin', { ...FORBIDDEN }),
+];
+
 const audit = (query: string, token: TokenName = 'auditA') => on('GET', `/audit${query}`, token);
 const metrics = (token?: TokenName) => on('GET', '/metrics', token);
 
@@ -910,6 +985,7 @@ const CORPUS: Case[] = [
   ...SESSIONS.map((c) => ({ ...c, name: `TwoFactorSession ${c.method}: ${c.name}` })),
   ...USERS.map((c) => ({ ...c, name: `users ${c.method}: ${c.name}` })),
   ...OPERATIONS.map((c) => ({ ...c, name: `operations ${c.method}: ${c.name}` })),
+  ...WEBHOOKS.map((c) => ({ ...c, name: `webhooks ${c.method}: ${c.name}` })),
   ...HTTP.map((c) => ({ ...c, name: `HTTP message ${c.method}: ${c.name}` })),
 ];
 
@@ -1060,6 +1136,15 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
           201,
         );
       }
+      // Subscribed to resets only, which no case makes: the outbox stays empty, so nothing is sent meanwhile.
+      const subscribe = async (token: ValidToken) =>
+        expectStatus(
+          await http()
+            .post('/webhooks')
+            .set('Authorization', as(token))
+            .send({ url: PUBLIC_HOOK, events: ['reset'] }),
+          201,
+        ).body.id as string;
       seeded = {
         tokens,
         partnerA: { id: partnerA.id, secret: partnerA.secretKey },
@@ -1069,6 +1154,8 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         agentB: agentB.id,
         sessionA: 'corpus-session-a',
         sessionB: 'corpus-session-b',
+        webhookA: await subscribe('webhooksA'),
+        webhookB: await subscribe('webhooksB'),
       };
       // The snapshot sees every table, and each holds rows a wrong write could change.
       const tables = await snapshot(rawDataSource(running()));
@@ -1107,6 +1194,7 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         '/audit',
         '/metrics',
         '/health/',
+        '/webhooks',
       ]) {
         expect({ prefix, covered: paths.some((path) => path.startsWith(prefix)) }).toEqual({ prefix, covered: true });
       }

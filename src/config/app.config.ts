@@ -103,6 +103,19 @@ export const metricsConfig = registerAs('metrics', () => ({
   requireScope: environment().METRICS_REQUIRE_SCOPE === 'true',
 }));
 
+export const webhookConfig = registerAs('webhooks', () => {
+  const env = environment();
+  return {
+    allowHttp: env.WEBHOOK_ALLOW_HTTP === 'true',
+    allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+    pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+    maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+    retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+  };
+});
+
 export const ALL_CONFIG = [
   httpConfig,
   databaseConfig,
@@ -112,4 +125,5 @@ export const ALL_CONFIG = [
   lockoutConfig,
   sessionConfig,
   metricsConfig,
+  webhookConfig,
 ];

@@ -112,4 +112,32 @@ describe(validateEnvironment.name, () => {
       expect(problems.every((problem) => problem.startsWith('WEB_CONCURRENCY: '))).toBe(true);
     }
   });
+
+  it('takes the webhook settings with safe defaults: https only, public destinations only, 10 attempts over days', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      WEBHOOK_ALLOW_HTTP: 'false',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false',
+      WEBHOOK_POLL_INTERVAL_MS: 1000,
+      WEBHOOK_MAX_ATTEMPTS: 10,
+      WEBHOOK_RETRY_BASE_MS: 5000,
+      WEBHOOK_RETRY_MAX_MS: 86400000,
+      WEBHOOK_TIMEOUT_MS: 5000,
+    });
+    expect(validateEnvironment({ WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_POLL_INTERVAL_MS: '50' })).toMatchObject({
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_POLL_INTERVAL_MS: 50,
+    });
+    const problems = problemsOf({
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes',
+      WEBHOOK_MAX_ATTEMPTS: '0',
+      WEBHOOK_TIMEOUT_MS: '60000',
+      WEBHOOK_POLL_INTERVAL_MS: 'often',
+    });
+    expect(new Set(problems.map((problem) => problem.split(':')[0]))).toEqual(
+      new Set(['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_TIMEOUT_MS']),
+    );
+    expect(problemsOf({ WEBHOOK_RETRY_BASE_MS: '60000', WEBHOOK_RETRY_MAX_MS: '1000' })).toEqual([
+      'WEBHOOK_RETRY_MAX_MS: must not be less than WEBHOOK_RETRY_BASE_MS',
+    ]);
+  });
 });

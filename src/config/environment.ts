@@ -181,6 +181,52 @@ export class Environment {
   /** true: GET /metrics needs a token with scope metrics:read; false: it is open (for a scraper on a private network). */
   @IsIn(['true', 'false'])
   METRICS_REQUIRE_SCOPE: 'true' | 'false' = 'false';
+
+  /** true: webhook URLs may be plain http (a receiver on a trusted network, tests); false: https only. */
+  @IsIn(['true', 'false'])
+  WEBHOOK_ALLOW_HTTP: 'true' | 'false' = 'false';
+
+  /**
+   * true: webhook destinations may resolve to loopback, private, link-local or metadata addresses; false:
+   * such a destination is refused at registration and at every delivery (request forgery).
+   */
+  @IsIn(['true', 'false'])
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' | 'false' = 'false';
+
+  /** How long the delivery worker waits between looks at the outbox when it found nothing due. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  /** Attempts of one delivery before it is `failed` (Standard Webhooks retries over days). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30)
+  WEBHOOK_MAX_ATTEMPTS = 10;
+
+  /** The wait after the first failed attempt; each later wait is 4 times longer, up to WEBHOOK_RETRY_MAX_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3600000)
+  WEBHOOK_RETRY_BASE_MS = 5000;
+
+  /** The longest wait between two attempts of one delivery. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(604800000)
+  WEBHOOK_RETRY_MAX_MS = 86400000;
+
+  /** One delivery attempt (address lookup, connection, answer) may take this long. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(30000)
+  WEBHOOK_TIMEOUT_MS = 5000;
 }
 
 export class InvalidEnvironmentError extends Error {
@@ -207,6 +253,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
         'AUTH_JWT_SECRET: one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL is required when NODE_ENV=production',
       );
     }
+  }
+  if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS) {
+    problems.push('WEBHOOK_RETRY_MAX_MS: must not be less than WEBHOOK_RETRY_BASE_MS');
   }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;

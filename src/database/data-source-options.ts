@@ -12,16 +12,28 @@ import { TwoFactorSession } from '../two-factor/entities/two-factor-session.enti
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity';
 import { RateLimitBucket1795550000000 } from './migrations/1795550000000-RateLimitBucket';
 import { RateLimitBucketCharset1796100000000 } from './migrations/1796100000000-RateLimitBucketCharset';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
+import { WebhookSubscription } from '../webhooks/entities/webhook-subscription.entity';
+import { Webhooks1796300000000 } from './migrations/1796300000000-Webhooks';
 import { checkpointInBackground, REQUEST_PATH_CHECKPOINT_PAGES } from './wal-checkpointer';
 import { withCausalReads } from './galera-node';
 
-export const ENTITIES = [TwoFactorConfig, BackupCode, AuditEvent, TwoFactorSession, RateLimitBucket];
+export const ENTITIES = [
+  TwoFactorConfig,
+  BackupCode,
+  AuditEvent,
+  TwoFactorSession,
+  RateLimitBucket,
+  WebhookSubscription,
+  WebhookDelivery,
+];
 export const MIGRATIONS = [
   InitialSchema1795531219735,
   TwoFactorSession1795536000000,
   CaseSensitiveText1795540000000,
   RateLimitBucket1795550000000,
   RateLimitBucketCharset1796100000000,
+  Webhooks1796300000000,
 ];
 
 /**
@@ -48,7 +60,11 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction.
       enableWAL: true,
       // WAL + NORMAL is durable across process crashes and far faster than FULL for the per-login writes.
-      prepareDatabase: (db: { pragma(statement: string): unknown; prepare(sql: string): unknown; close(): unknown }) => {
+      prepareDatabase: (db: {
+        pragma(statement: string): unknown;
+        prepare(sql: string): unknown;
+        close(): unknown;
+      }) => {
         db.pragma('synchronous = NORMAL');
         // Every transaction here writes. TypeORM begins them DEFERRED: with a second process on the file
         // (two instances), a transaction that read first and writes after the other process committed
@@ -73,7 +89,10 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
     type: 'mysql',
     // On a Galera cluster every connection reads causally (galera-node.ts); elsewhere nothing changes.
     driver: withCausalReads(mysql2, (error) =>
-      logger.log('warn', `wsrep_sync_wait not set on a new connection: ${(error as { code?: string }).code ?? error.name}`),
+      logger.log(
+        'warn',
+        `wsrep_sync_wait not set on a new connection: ${(error as { code?: string }).code ?? error.name}`,
+      ),
     ),
     url: config.url,
     charset: 'utf8mb4',

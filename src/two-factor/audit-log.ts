@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import type { Actor } from '../common/auth/principal';
+import { enqueueWebhookEvents } from '../webhooks/webhook-outbox';
+import { countUnusedBackupCodes } from './two-factor-config.repository';
 
 export type AuditEventName =
   | 'config.created'
@@ -20,7 +22,9 @@ export type AuditEventName =
   | 'reset'
   | 'session.created'
   | 'session.updated'
-  | 'session.deleted';
+  | 'session.deleted'
+  | 'webhook.created'
+  | 'webhook.deleted';
 
 export interface AuditEntry {
   tenant: string;
@@ -89,9 +93,13 @@ export function auditInsert(now: number, entries: AuditEntry[]): { text: string;
 
 /**
  * Appends audit events through the caller's transaction manager, so an event is stored exactly when
- * the change it records is. Entries carry ids and outcomes only: never a secret or a code.
+ * the change it records is. Entries carry ids and outcomes only: never a secret or a code. The events
+ * that are webhook events go to the webhook outbox in the same transaction.
  */
 export async function recordAudit(manager: EntityManager, now: number, ...entries: AuditEntry[]): Promise<void> {
   const { text, values } = auditInsert(now, entries);
   await manager.query(text, values);
+  await enqueueWebhookEvents(manager, now, entries, {
+    unusedBackupCodes: async (configId) => (await countUnusedBackupCodes(manager, [configId]))[0],
+  });
 }

@@ -230,18 +230,26 @@ export class TwoFactorConfigRepository {
   }
 
   /** Unused backup codes per config, in the order of `configIds`. */
-  async backupCodesRemaining(configIds: string[]): Promise<number[]> {
-    if (configIds.length === 0) return [];
-    const rows = await this.dataSource.manager
-      .createQueryBuilder(BackupCode, 'code')
-      .select('code.configId', 'configId')
-      .addSelect('COUNT(*)', 'remaining')
-      .where({ configId: In(configIds), usedAt: IsNull() })
-      .groupBy('code.configId')
-      .getRawMany<{ configId: string; remaining: string | number }>();
-    const byConfig = new Map(rows.map((row) => [row.configId, Number(row.remaining)]));
-    return configIds.map((id) => byConfig.get(id) ?? 0);
+  backupCodesRemaining(configIds: string[], manager: EntityManager = this.dataSource.manager): Promise<number[]> {
+    return countUnusedBackupCodes(manager, configIds);
   }
+}
+
+/**
+ * Unused backup codes per config, in the order of `configIds`, through `manager` (a transaction's, so
+ * the audit writer can count them for the webhook outbox without a repository instance).
+ */
+export async function countUnusedBackupCodes(manager: EntityManager, configIds: string[]): Promise<number[]> {
+  if (configIds.length === 0) return [];
+  const rows = await manager
+    .createQueryBuilder(BackupCode, 'code')
+    .select('code.configId', 'configId')
+    .addSelect('COUNT(*)', 'remaining')
+    .where({ configId: In(configIds), usedAt: IsNull() })
+    .groupBy('code.configId')
+    .getRawMany<{ configId: string; remaining: string | number }>();
+  const byConfig = new Map(rows.map((row) => [row.configId, Number(row.remaining)]));
+  return configIds.map((id) => byConfig.get(id) ?? 0);
 }
 
 function configOfRow(row: Record<string, unknown>): TwoFactorConfig {

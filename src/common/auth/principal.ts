@@ -18,6 +18,7 @@ export const SCOPES = [
   'users:reset',
   'audit:read',
   'metrics:read',
+  'webhooks:admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 

@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { isMysql } from './is-mysql';
+import { convertTableCharset, tableCharsetOf } from './table-charset';
 
 /**
  * rate_limit_bucket was created after CaseSensitiveText converted the other tables, so on MySQL/MariaDB
@@ -13,12 +14,7 @@ export class RateLimitBucketCharset1796100000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     if (!isMysql(queryRunner)) return;
-    const [like] = (await queryRunner.query(
-      'SELECT c.CHARACTER_SET_NAME AS charset, t.TABLE_COLLATION AS collation FROM information_schema.TABLES t ' +
-        'JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION ' +
-        "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'two_factor_config'",
-    )) as { charset: string; collation: string }[];
-    await convert(queryRunner, like);
+    await convertTableCharset(queryRunner, 'rate_limit_bucket', await tableCharsetOf(queryRunner, 'two_factor_config'));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -28,16 +24,6 @@ export class RateLimitBucketCharset1796100000000 implements MigrationInterface {
       'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation ' +
         'FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()',
     )) as { charset: string; collation: string }[];
-    await convert(queryRunner, defaults);
+    await convertTableCharset(queryRunner, 'rate_limit_bucket', defaults);
   }
-}
-
-async function convert(queryRunner: QueryRunner, to: { charset: string; collation: string }): Promise<void> {
-  // Names read from information_schema, never from input; checked anyway before they go into the DDL.
-  if (![to.charset, to.collation].every((name) => /^[A-Za-z0-9_]+$/.test(name))) {
-    throw new Error(`Unexpected character set or collation name: ${to.charset} ${to.collation}`);
-  }
-  await queryRunner.query(
-    `ALTER TABLE \`rate_limit_bucket\` CONVERT TO CHARACTER SET ${to.charset} COLLATE ${to.collation}`,
-  );
 }

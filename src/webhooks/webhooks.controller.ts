@@ -1,0 +1,128 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Actor } from '../common/auth/principal';
+import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
+import { NoBody } from '../common/http/no-body.decorator';
+import {
+  CreatedWebhookResponse,
+  CreateWebhookRequest,
+  DeliveryPage,
+  DeliveryResponse,
+  ListDeliveriesQuery,
+  ListWebhooksQuery,
+  TestDeliveryResponse,
+  WebhookPage,
+  WebhookResponse,
+} from './dto/webhook.dto';
+import { DeliveryView, MAX_SUBSCRIPTIONS_PER_TENANT, SubscriptionView, WebhooksService } from './webhooks.service';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => DomainError.invalidField('id', 'id must be a UUID') });
+const isoOrNull = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
+
+function toResponse(view: SubscriptionView): WebhookResponse {
+  return { id: view.id, url: view.url, events: view.events, createdAt: new Date(view.createdAt).toISOString() };
+}
+
+function toDeliveryResponse(view: DeliveryView): DeliveryResponse {
+  return {
+    ...view,
+    createdAt: new Date(view.createdAt).toISOString(),
+    lastAttemptAt: isoOrNull(view.lastAttemptAt),
+    nextAttemptAt: isoOrNull(view.nextAttemptAt),
+    deliveredAt: isoOrNull(view.deliveredAt),
+  };
+}
+
+@ApiTags('Webhooks')
+@RequireScope('webhooks:admin')
+@ApiNotFoundResponse({
+  description: 'No such subscription in your tenant',
+  type: ErrorEnvelopeDto,
+  example: errorExample(ErrorCode.NotFound, 'Webhook subscription not found'),
+})
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Subscribe a URL to events of your tenant; the signing secret is in this answer only',
+    description:
+      'Deliveries follow Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature v1 HMAC-SHA256). The URL is refused (400 naming url) when it is not https, or its host resolves to a loopback, private, link-local or metadata address.',
+  })
+  @ApiCreatedResponse({ type: CreatedWebhookResponse })
+  @ApiConflictResponse({
+    description: `The tenant has ${MAX_SUBSCRIPTIONS_PER_TENANT} subscriptions already`,
+    type: ErrorEnvelopeDto,
+    example: errorExample(
+      ErrorCode.Conflict,
+      `A tenant has at most ${MAX_SUBSCRIPTIONS_PER_TENANT} webhook subscriptions`,
+    ),
+  })
+  async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookRequest): Promise<CreatedWebhookResponse> {
+    const { subscription, secret } = await this.webhooks.create(actor, body.url, body.events);
+    return { ...toResponse(subscription), secret };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your subscriptions, oldest first (never their secrets)' })
+  @ApiOkResponse({ type: WebhookPage })
+  async list(@CurrentActor() actor: Actor, @Query() query: ListWebhooksQuery): Promise<WebhookPage> {
+    const { items, total } = await this.webhooks.list(actor, query.page, query.perPage);
+    return { items: items.map(toResponse), total, page: query.page, perPage: query.perPage };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One subscription' })
+  @ApiOkResponse({ type: WebhookResponse })
+  async get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<WebhookResponse> {
+    return toResponse(await this.webhooks.get(actor, id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Unsubscribe: the subscription and its deliveries, sent or not, are deleted' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @NoBody() _body: undefined): Promise<void> {
+    await this.webhooks.remove(actor, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Queue a webhook.test event for this subscription; the delivery worker sends it' })
+  @ApiAcceptedResponse({ type: TestDeliveryResponse })
+  async test(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @NoBody() _body: undefined,
+  ): Promise<TestDeliveryResponse> {
+    return this.webhooks.sendTest(actor, id);
+  }
+
+  @Get(':id/deliveries')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: "This subscription's deliveries, newest first: status, attempts, last error, next attempt" })
+  @ApiOkResponse({ type: DeliveryPage })
+  async deliveries(
+    @CurrentActor() actor: Actor,
+    @Param('id', uuid) id: string,
+    @Query() query: ListDeliveriesQuery,
+  ): Promise<DeliveryPage> {
+    const { items, total } = await this.webhooks.deliveries(actor, id, query);
+    return { items: items.map(toDeliveryResponse), total, page: query.page, perPage: query.perPage };
+  }
+}
