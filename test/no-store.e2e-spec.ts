@@ -162,6 +162,13 @@ describe.each(testDatabases())('Cache-Control: no-store on $name', (database) =>
     const token = await http().post('/generate/token').send({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
     expectNoStore('POST /generate/token', token, 200);
 
+    // A public destination that no event reaches (resets only, and the one above came before it).
+    const subscribed = await http()
+      .post('/webhooks')
+      .set('Authorization', await bearer('webhooks:admin'))
+      .send({ url: 'https://93.184.216.34/no-store', events: ['reset'] });
+    expectNoStore('POST /webhooks', subscribed, 201);
+
     // Every route the API document says answers such a field was walked above.
     const document = expectStatus(await http().get('/docs-json'), 200).body as OpenApiDocument;
     const walked = new Set([...checked].map((route) => route.replace(' (fail)', '').replace(/\/$/, '')));

@@ -15,6 +15,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
+import { NoStore } from '../common/http/no-store.decorator';
 import {
   CreatedWebhookResponse,
   CreateWebhookRequest,
@@ -58,7 +59,7 @@ export class WebhooksController {
 
   @Post()
   @HttpCode(201)
-  @Header('Cache-Control', 'no-store')
+  @NoStore()
   @ApiOperation({
     summary: 'Subscribe a URL to events of your tenant; the signing secret is in this answer only',
     description:
