@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { keyIdOf } from '../src/two-factor/crypto/secret-cipher';
 import { Child, freePort, startChild } from '../tools/shared/processes';
 import { expectStatus, fieldNames } from './helpers/http';
 import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
@@ -42,6 +44,8 @@ const OPEN = {
   METRICS_REQUIRE_SCOPE: 'false',
   WEBHOOK_ALLOW_HTTP: 'true',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  // startApp leaves settings in process.env: one case sets the key list, the next apps must not inherit it.
+  TWOFA_ENCRYPTION_KEYS: '',
   ...FAST_DELIVERY,
 };
 /** The production defaults. */
@@ -498,6 +502,37 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
         "SELECT COUNT(*) AS n FROM webhook_delivery WHERE status = 'pending'",
       );
       expect(sample(metrics, 'twofa_webhook_deliveries_pending')).toBe(Number(n));
+    });
+
+    it('counts the stored secrets per encryption key in /metrics, old keys by their place in the list', async () => {
+      const count = async (sql: string) => Number((await rawDataSource(running()).query(sql))[0].n);
+      const [configs, codes, subscriptions] = await Promise.all([
+        count('SELECT COUNT(*) AS n FROM two_factor_config'),
+        count('SELECT COUNT(*) AS n FROM backup_code WHERE used_at IS NULL'),
+        count('SELECT COUNT(*) AS n FROM webhook_subscription'),
+      ]);
+      const current = keyIdOf(Buffer.from(TEST_ENCRYPTION_KEY, 'base64'));
+      const series = (secret: string, keyId: string, key: string) =>
+        `twofa_encrypted_rows{secret="${secret}",key_id="${keyId}",key="${key}"}`;
+      const metrics = (await client.http().get('/metrics').expect(200)).text;
+      expect(sample(metrics, series('totp_secret', current, '1'))).toBe(configs);
+      expect(sample(metrics, series('backup_code', current, '1'))).toBe(codes);
+      expect(sample(metrics, series('webhook_secret', current, '1'))).toBe(subscriptions);
+
+      // The same rows seen by an instance whose new key comes first: all of them are under key 2.
+      const newKey = randomBytes(32).toString('base64');
+      const rotated = await startApp(running().databaseUrl, {
+        ...OPEN,
+        TWOFA_ENCRYPTION_KEYS: `${newKey},${TEST_ENCRYPTION_KEY}`,
+      });
+      try {
+        const seen = (await request(rotated.url).get('/metrics').expect(200)).text;
+        expect(sample(seen, series('totp_secret', current, '2'))).toBe(configs);
+        expect(sample(seen, series('webhook_secret', current, '2'))).toBe(subscriptions);
+        expect(seen).not.toContain(`key_id="${keyIdOf(Buffer.from(newKey, 'base64'))}"`);
+      } finally {
+        await rotated.close();
+      }
     });
   });
 

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { NamedSql } from '../database/named-sql';
+import { BACKUP_CODE_KEY_ID_SQL } from './crypto/backup-codes';
+import { sealedKeyIdSql } from './crypto/secret-cipher';
 import { BackupCode } from './entities/backup-code.entity';
 import { SubjectKind, TwoFactorConfig, TwoFactorStatus } from './entities/two-factor-config.entity';
 import type { Subject } from './two-factor.types';
@@ -227,6 +229,22 @@ export class TwoFactorConfigRepository {
       BackupCode,
       codeHashes.map((codeHash) => ({ id: randomUUID(), configId, codeHash, usedAt: null, createdAt: now })),
     );
+  }
+
+  /** TOTP secrets and unused backup codes per key id (each a scan of its table). */
+  async rowsPerKeyId(): Promise<{ secret: 'totp_secret' | 'backup_code'; keyId: string; rows: number }[]> {
+    const secrets = await this.dataSource.query<{ key_id: string; n: string | number }[]>(
+      `SELECT ${sealedKeyIdSql('secret_ciphertext')} AS key_id, COUNT(*) AS n FROM two_factor_config ` +
+        `GROUP BY ${sealedKeyIdSql('secret_ciphertext')}`,
+    );
+    const codes = await this.dataSource.query<{ key_id: string; n: string | number }[]>(
+      `SELECT ${BACKUP_CODE_KEY_ID_SQL} AS key_id, COUNT(*) AS n FROM backup_code WHERE used_at IS NULL ` +
+        `GROUP BY ${BACKUP_CODE_KEY_ID_SQL}`,
+    );
+    return [
+      ...secrets.map((row) => ({ secret: 'totp_secret' as const, keyId: row.key_id, rows: Number(row.n) })),
+      ...codes.map((row) => ({ secret: 'backup_code' as const, keyId: row.key_id, rows: Number(row.n) })),
+    ];
   }
 
   /** Unused backup codes per config, in the order of `configIds`. */

@@ -7,6 +7,7 @@ import { QrCodeRenderer } from './qr-code';
 import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
 import { CodeVerificationService } from './code-verification.service';
 import { ConfigSecrets } from './config-secrets';
+import { KeyUsageReporter } from './key-usage.reporter';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
 import { TwoFactorConfigService } from './two-factor-config.service';
 import { TwoFactorSessionService } from './two-factor-session.service';
@@ -29,6 +30,7 @@ import { TwoFactorSessionService } from './two-factor-session.service';
     CodeVerificationService,
     TwoFactorSessionService,
     AuditQueryService,
+    KeyUsageReporter,
   ],
   exports: [
     TotpProvider,

@@ -3,11 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Metrics } from '../common/metrics/metrics';
+import { SecretCipher } from '../two-factor/crypto/secret-cipher';
 import { WebhookRepository } from './webhook.repository';
 
 /**
  * Webhook metrics on the app's registry: the pending deliveries of the outbox (shared by every
- * instance, counted at scrape time) and, per instance, the deliveries it finished and its attempts.
+ * instance, counted at scrape time) and, per instance, the deliveries it finished and its attempts;
+ * and the signing secrets per encryption key (twofa_encrypted_rows).
  */
 @Injectable()
 export class WebhookMetrics {
@@ -15,7 +17,14 @@ export class WebhookMetrics {
   private readonly finished: Counter<'result'>;
   private readonly attempts: Counter<'result'>;
 
-  constructor(metrics: Metrics, @InjectDataSource() dataSource: DataSource) {
+  constructor(metrics: Metrics, @InjectDataSource() dataSource: DataSource, cipher: SecretCipher) {
+    metrics.addKeyUsageSource(async () =>
+      (await new WebhookRepository(dataSource.manager).secretsPerKeyId()).map((usage) => ({
+        ...usage,
+        secret: 'webhook_secret',
+        key: cipher.keyPlaceOf(usage.keyId),
+      })),
+    );
     const logger = this.logger;
     new Gauge({
       name: 'twofa_webhook_deliveries_pending',

@@ -1,4 +1,5 @@
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { sealedKeyIdSql } from '../two-factor/crypto/secret-cipher';
 import { DeliveryStatus, WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
 
@@ -79,6 +80,15 @@ export class WebhookRepository {
       take: perPage,
     });
     return { items, total };
+  }
+
+  /** Signing secrets per encryption key id. */
+  async secretsPerKeyId(): Promise<{ keyId: string; rows: number }[]> {
+    const rows = await this.manager.query<{ key_id: string; n: string | number }[]>(
+      `SELECT ${sealedKeyIdSql('secret_ciphertext')} AS key_id, COUNT(*) AS n FROM webhook_subscription ` +
+        `GROUP BY ${sealedKeyIdSql('secret_ciphertext')}`,
+    );
+    return rows.map((row) => ({ keyId: row.key_id, rows: Number(row.n) }));
   }
 
   countPending(): Promise<number> {

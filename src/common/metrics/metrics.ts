@@ -1,7 +1,20 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type VerifyOutcome = 'success' | 'fail' | 'replay' | 'locked';
+
+/** Stored rows sealed (or hashed) under one encryption key: what tells an operator when an old key can go. */
+export interface KeyUsage {
+  /** What is stored: totp_secret, backup_code (unused ones), webhook_secret. */
+  secret: string;
+  keyId: string;
+  /** The key's place in TWOFA_ENCRYPTION_KEYS (1 encrypts), or "unlisted". */
+  key: string;
+  rows: number;
+}
+
+/** Counting the rows is a scan of each table: done at most once a minute per instance. */
+const KEY_USAGE_MAX_AGE_MS = 60_000;
 
 /**
  * Prometheus metrics of this process (each instance is scraped on its own). A registry per app, not
@@ -32,6 +45,43 @@ export class Metrics {
     labelNames: ['result', 'method'] as const,
     registers: [this.registry],
   });
+
+  private readonly keyUsageSources: (() => Promise<KeyUsage[]>)[] = [];
+  private keyUsage: { countedAt: number; rows: KeyUsage[] } | undefined;
+
+  constructor() {
+    const countKeyUsage = () => this.countKeyUsage();
+    new Gauge({
+      name: 'twofa_encrypted_rows',
+      help: 'Stored secrets per encryption key id (counted at most once a minute): an old key can go when it has none',
+      labelNames: ['secret', 'key_id', 'key'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const { secret, keyId, key, rows } of await countKeyUsage()) {
+          this.set({ secret, key_id: keyId, key }, rows);
+        }
+      },
+    });
+  }
+
+  /** A module that stores sealed secrets says how to count them per key. */
+  addKeyUsageSource(source: () => Promise<KeyUsage[]>): void {
+    this.keyUsageSources.push(source);
+  }
+
+  private async countKeyUsage(): Promise<KeyUsage[]> {
+    const now = Date.now();
+    if (this.keyUsage === undefined || now - this.keyUsage.countedAt >= KEY_USAGE_MAX_AGE_MS) {
+      try {
+        const rows = (await Promise.all(this.keyUsageSources.map((source) => source()))).flat();
+        this.keyUsage = { countedAt: now, rows };
+      } catch {
+        // The database is away: keep the last count rather than fail the scrape.
+      }
+    }
+    return this.keyUsage?.rows ?? [];
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.requests.inc({ method, route, status: String(status) });

@@ -12,6 +12,9 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 export const BACKUP_CODES_PER_SET = 10;
 
+/** The key id of a stored hash (`<keyId>.<mac>`), as SQL. */
+export const BACKUP_CODE_KEY_ID_SQL = 'SUBSTR(code_hash, 1, 8)';
+
 /**
  * Backup codes: generation, normalisation and a keyed hash (HMAC-SHA-256 under a key derived from
  * each encryption key). The hash is deterministic, so a code is found by an indexed lookup and checked

@@ -15,6 +15,11 @@ export class SecretDecryptionError extends Error {
   }
 }
 
+/** The key id of a sealed value stored in `column`, as SQL (the 8 characters after `v1.`). */
+export function sealedKeyIdSql(column: string): string {
+  return `SUBSTR(${column}, ${FORMAT.length + 2}, 8)`;
+}
+
 /** A short, stable id of a key, stored with each ciphertext so keys can rotate. */
 export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update('twofa-key-id:').update(key).digest('hex').slice(0, 8);
@@ -33,6 +38,12 @@ export class SecretCipher {
   constructor(@Inject(cryptoConfig.KEY) config: ConfigType<typeof cryptoConfig>) {
     this.keys = new Map(config.encryptionKeys.map((key) => [keyIdOf(key), key]));
     this.primaryKeyId = keyIdOf(config.encryptionKeys[0]);
+  }
+
+  /** A key id's place in TWOFA_ENCRYPTION_KEYS ("1" encrypts), or "unlisted". */
+  keyPlaceOf(keyId: string): string {
+    const place = [...this.keys.keys()].indexOf(keyId);
+    return place < 0 ? 'unlisted' : String(place + 1);
   }
 
   encrypt(plaintext: Buffer, associatedData: string): string {
