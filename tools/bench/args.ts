@@ -7,7 +7,7 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export interface BenchOptions {
   users: number;
   durationS: number;
-  /** Unmeasured seconds of each scenario's load before its measured run. */
+  /** Seconds of each unmeasured warm-up slice before a measured run (load.ts warmUp). */
   warmupS: number;
   connections: number;
   quick: boolean;
@@ -29,9 +29,10 @@ const HELP = `npm run bench -- [options]
   --users N          users seeded with an active config (default 30000; --quick 3000): 50 through
                      the API, the rest written into the database (see tools/bench/README.md)
   --duration S       seconds per scenario (default 10; --quick 2)
-  --warmup S         unmeasured seconds of the same load before each scenario (default 3; --quick 1; 0: none)
+  --warmup S         unmeasured slices of S seconds of the same load before each scenario and comparison,
+                     until its req/s stops rising (2 to 4 slices; default 3; --quick 1; 0: none)
   --connections C    concurrent connections (default 50; --quick 10)
-  --quick            CI mode: 1 s warm-up + 2 s, 3000 users, 10 connections
+  --quick            CI mode: 1 s warm-up slices + 2 s, 3000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
   --no-baselines     skip the comparisons (the baseline servers and the QR loop)
   --mixed-enrol-rate N  enrolments per second beside the logins of the mixed scenario (default 20)

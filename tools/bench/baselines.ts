@@ -1,11 +1,11 @@
 /**
  * The comparisons beside each scenario. The baseline servers start once (idle until used), and each
- * scenario's comparisons run right after the scenario itself, after the same unmeasured warm-up, so
+ * scenario's comparisons run right after the scenario itself, after the same kind of warm-up, so
  * both see the same background load on a shared machine.
  */
 import { join } from 'node:path';
 import { ScenarioName } from './args';
-import { LoadResult, Outcome, runLoad } from './load';
+import { LoadResult, Outcome, runLoad, warmUp } from './load';
 import { Child, freePort, startChild } from '../shared/processes';
 import { perRequest, readCounters } from './mysql-status';
 import { measureQrLoop } from './qr-baseline';
@@ -163,9 +163,7 @@ export class Baselines {
       classify,
       connections: this.settings.connections,
     };
-    if (this.settings.warmupS > 0) {
-      await runLoad({ ...common, label: `${label} warm-up`, durationS: this.settings.warmupS });
-    }
+    if (this.settings.warmupS > 0) await warmUp({ ...common, label }, this.settings.warmupS);
     const mysqlUrl = serverName === 'sameStatements' ? this.settings.mysqlUrl : undefined;
     const before = mysqlUrl ? await readCounters(mysqlUrl) : undefined;
     const result = await runLoad({

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchOptions, parseOptions, ScenarioName } from './args';
-import { LoadResult, Outcome, runLoad } from './load';
+import { LoadResult, Outcome, runLoad, warmUp } from './load';
 import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql-status';
 import { Baselines } from './baselines';
 import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
@@ -181,16 +181,18 @@ async function main(): Promise<void> {
       // Unmeasured first: the service has served only the seeding requests, and V8 has not optimised
       // the path yet (the first measured seconds cost twice the CPU per request without this).
       if (options.warmupS > 0) {
-        await runLoad({
-          label: `${name} (warm-up)`,
-          baseUrl: service.url,
-          path,
-          headers,
-          nextBody: makeGenerator().nextBody,
-          classify,
-          durationS: options.warmupS,
-          connections: options.connections,
-        });
+        await warmUp(
+          {
+            label: name,
+            baseUrl: service.url,
+            path,
+            headers,
+            nextBody: makeGenerator().nextBody,
+            classify,
+            connections: options.connections,
+          },
+          options.warmupS,
+        );
       }
       const generator = makeGenerator();
       const before: StatusCounters | undefined = isMysql ? await readCounters(databaseUrl) : undefined;
@@ -223,42 +225,34 @@ async function main(): Promise<void> {
      * --mixed-enrol-rate: what the costly enrolments do to the logins' latency, side by side.
      */
     const runMixed = async (): Promise<void> => {
-      const logins = (label: string, generator: Generator, durationS: number): Promise<LoadResult> =>
-        runLoad({
-          label,
-          baseUrl: service.url,
-          path: LOGIN_PATH,
-          headers: auth,
-          nextBody: generator.nextBody,
-          classify: loginOutcome,
-          durationS,
-          connections: options.connections,
-        });
-      const enrolments = (label: string, durationS: number): Promise<LoadResult> =>
-        runLoad({
-          label,
-          baseUrl: service.url,
-          path: ENROL_PATH,
-          headers: auth,
-          nextBody: nextEnrolBodies().nextBody,
-          classify: enrolOutcome,
-          durationS,
-          connections: MIXED_ENROL_CONNECTIONS,
-          rate: options.mixedEnrolRate,
-          quiet: true,
-        });
-      if (options.warmupS > 0) {
-        await Promise.all([
-          logins('mixed (warm-up)', loginSuccessBodies(users, loginBody), options.warmupS),
-          enrolments('mixed enrolments (warm-up)', options.warmupS),
-        ]);
-      }
       const generator = loginSuccessBodies(users, loginBody);
+      const logins = {
+        baseUrl: service.url,
+        path: LOGIN_PATH,
+        headers: auth,
+        nextBody: generator.nextBody,
+        classify: loginOutcome,
+        connections: options.connections,
+      };
+      const enrolments = {
+        baseUrl: service.url,
+        path: ENROL_PATH,
+        headers: auth,
+        nextBody: nextEnrolBodies().nextBody,
+        classify: enrolOutcome,
+        connections: MIXED_ENROL_CONNECTIONS,
+        rate: options.mixedEnrolRate,
+      };
+      if (options.warmupS > 0) {
+        await warmUp({ ...logins, label: 'mixed: logins' }, options.warmupS);
+        await warmUp({ ...enrolments, label: 'mixed: enrolments' }, options.warmupS);
+      }
       const fromUs = monotonicNowUs();
-      const alone = await logins('mixed: logins alone', generator, options.durationS);
+      const durationS = options.durationS;
+      const alone = await runLoad({ ...logins, label: 'mixed: logins alone', durationS });
       const [withEnrolments, enrolled] = await Promise.all([
-        logins('mixed: logins + enrolments', generator, options.durationS),
-        enrolments('mixed enrolments', options.durationS),
+        runLoad({ ...logins, label: 'mixed: logins + enrolments', durationS }),
+        runLoad({ ...enrolments, label: 'mixed: enrolments', durationS, quiet: true }),
       ]);
       results.set('mixed', {
         ...withEnrolments,
@@ -372,7 +366,7 @@ async function main(): Promise<void> {
               },
             ]),
           ),
-          order: 'each comparison runs right after its scenario, after the same warm-up (same background load)',
+          order: 'each comparison runs right after its scenario, after the same kind of warm-up (same background load)',
         },
         ...(profiles.length > 0
           ? {
