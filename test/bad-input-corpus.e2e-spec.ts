@@ -45,6 +45,7 @@ const SQL = "' OR 1=1 --";
 const SQL_IN_PATH = encodeURIComponent(SQL).replace(/'/g, '%27');
 const EMOJI = '🦄🔥';
 const HUGE = 'x'.repeat(17 * 1024);
+const CJK_128 = '認'.repeat(128);
 /**
  * The 2FA tables, seeded with rows a wrong write could change. Every other entity table is compared too:
  * rate_limit_bucket stays empty here, because the suite runs with the public rate limit off (with it on,
@@ -190,6 +191,9 @@ const TOOLKIT: Case[] = [
   secretKey('account as an object', { body: json({ account: { name: 'alice' } }), ...bad('account') }),
   secretKey('account over 128 characters', { body: json({ account: 'a'.repeat(129) }), ...bad('account') }),
   secretKey('issuer with a colon', { body: json({ issuer: 'ACME:Evil' }), ...bad('issuer') }),
+  // Each within its character limit, but the otpauth URI would pass 512 bytes (a CJK character is 9).
+  secretKey('account of 128 CJK characters', { body: json({ account: CJK_128 }), ...bad('account') }),
+  secretKey('issuer of 64 CJK characters', { body: json({ issuer: CJK_128.slice(64) }), ...bad('issuer') }),
   secretKey('account with a NUL byte', { body: '{"account":"al\\u0000ice"}', ...bad('account') }),
   secretKey('account with a lone surrogate', { body: '{"account":"\\ud800"}', ...bad('account') }),
   secretKey('an unknown field', { body: json({ account: 'alice', secret: VALID_SECRET }), ...unknownField('secret') }),
@@ -353,6 +357,14 @@ const ADMIN: Case[] = [
   partnerCreate('partneruserid with a newline', { body: '{"partneruserid":"pu\\nx"}', ...bad('partneruserid') }),
   partnerCreate('partneruserid a lone surrogate', { body: '{"partneruserid":"\\ud83d"}', ...bad('partneruserid') }),
   partnerCreate('account with a colon', { body: json({ partneruserid: 'pu-new', account: 'a:b' }), ...bad('account') }),
+  partnerCreate('account of 128 CJK characters (otpauth URI over 512 bytes)', {
+    body: json({ partneruserid: 'pu-new', account: CJK_128 }),
+    ...bad('account'),
+  }),
+  partnerCreate('a user id of 128 CJK characters and no account', {
+    body: json({ partneruserid: CJK_128 }),
+    ...bad('account'),
+  }),
   partnerCreate('account with a lone surrogate', {
     body: '{"partneruserid":"pu-new","account":"\\udfff"}',
     ...bad('account'),

@@ -77,6 +77,13 @@ describe(validateEnvironment.name, () => {
     expect(problemsOf({ TOTP_ISSUER: 'ACME:Co' })).toEqual([expect.stringMatching(/^TOTP_ISSUER: /)]);
   });
 
+  it('refuses an issuer over 128 bytes once percent-encoded (14 CJK characters), which leaves no room for accounts', () => {
+    expect(problemsOf({ TOTP_ISSUER: '認'.repeat(14) })).toEqual([]);
+    expect(problemsOf({ TOTP_ISSUER: '認'.repeat(15) })).toEqual([
+      expect.stringMatching(/^TOTP_ISSUER: at most 128 bytes once percent-encoded/),
+    ]);
+  });
+
   it('takes TRUST_PROXY as Fastify does (a flag, a hop count or addresses) and refuses anything else', () => {
     expect(trustProxyOf(validateEnvironment({}).TRUST_PROXY)).toBe(false);
     expect(trustProxyOf('true')).toBe(true);

@@ -14,7 +14,14 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { TOTP_ALGORITHMS, TOTP_DIGITS, TOTP_PERIODS, TOTP_WINDOWS } from '../two-factor/totp/totp.types';
+import {
+  OTPAUTH_ISSUER_MAX_BYTES,
+  OTPAUTH_URI_MAX_BYTES,
+  TOTP_ALGORITHMS,
+  TOTP_DIGITS,
+  TOTP_PERIODS,
+  TOTP_WINDOWS,
+} from '../two-factor/totp/totp.types';
 import type { TotpAlgorithm, TotpDigits, TotpPeriod, TotpWindow } from '../two-factor/totp/totp.types';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -244,6 +251,12 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const problems = validateSync(env, { whitelist: false, forbidUnknownValues: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((message) => `${error.property}: ${message}`),
   );
+  if (encodeURIComponent(env.TOTP_ISSUER).length > OTPAUTH_ISSUER_MAX_BYTES) {
+    problems.push(
+      `TOTP_ISSUER: at most ${OTPAUTH_ISSUER_MAX_BYTES} bytes once percent-encoded ` +
+        `(it appears twice in every otpauth URI, which is at most ${OTPAUTH_URI_MAX_BYTES} bytes)`,
+    );
+  }
   if (env.NODE_ENV === 'production') {
     if (!env.TWOFA_ENCRYPTION_KEY && !env.TWOFA_ENCRYPTION_KEYS) {
       problems.push('TWOFA_ENCRYPTION_KEY: required when NODE_ENV=production (no generated keys in production)');

@@ -106,6 +106,8 @@ export class TwoFactorConfigService {
       const events: AuditEventName[] = [];
       if (change.rotateSecret) {
         newKey = this.totp.generateKey(KEY_BYTES[current.algorithm]);
+        // An account too long for an otpauth URI (an older row) is refused before anything is written.
+        this.otpauthUrlOf(current, newKey);
         Object.assign(updates, {
           secretCiphertext: this.secrets.seal(current, newKey),
           status: 'pending',
@@ -188,9 +190,13 @@ export class TwoFactorConfigService {
 
   private async enrolmentOf(config: TwoFactorConfig, key?: Buffer): Promise<Enrolment> {
     const secret = key ?? this.secrets.open(config);
-    let otpauthUrl: string;
+    const otpauthUrl = this.otpauthUrlOf(config, secret);
+    return { secretKey: encodeBase32(secret), otpauthUrl, qrcodeUrl: await this.qrCodes.toPngDataUrl(otpauthUrl) };
+  }
+
+  private otpauthUrlOf(config: TwoFactorConfig, secret: Buffer): string {
     try {
-      otpauthUrl = this.totp.otpauthUri({
+      return this.totp.otpauthUri({
         issuer: this.totpSettings.issuer,
         account: config.account,
         key: secret,
@@ -201,7 +207,6 @@ export class TwoFactorConfigService {
         throw DomainError.invalidField('account', `${error.message}; name an account`);
       throw error;
     }
-    return { secretKey: encodeBase32(secret), otpauthUrl, qrcodeUrl: await this.qrCodes.toPngDataUrl(otpauthUrl) };
   }
 
   private viewOf(config: TwoFactorConfig, backupCodesRemaining: number, enrolment?: Enrolment): ConfigView {

@@ -10,7 +10,8 @@ const NO_COLON = /^[^:]*$/;
 
 export class CreateSecretKeyRequest {
   @ApiPropertyOptional({
-    description: 'Account name shown in the authenticator app (no colon)',
+    description:
+      'Account name shown in the authenticator app (no colon). With the issuer, at most 512 bytes of otpauth URI once percent-encoded',
     example: 'alice@example.com',
     maxLength: 128,
   })

@@ -28,7 +28,8 @@ export function AccountField(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
       type: String,
-      description: 'Account name shown in the authenticator app; defaults to the user id',
+      description:
+        'Account name shown in the authenticator app; defaults to the user id. The otpauth URI it goes into is at most 512 bytes once percent-encoded (about 40 CJK characters)',
       example: 'alice@example.com',
       maxLength: 128,
     }),

@@ -475,6 +475,37 @@ describe(SpeakeasyTotpProvider.name, () => {
       expect(error).toMatchObject({ field, reason });
     });
 
+    describe('at most 512 bytes once encoded', () => {
+      // A CJK character is 3 bytes of UTF-8, 9 once percent-encoded.
+      const cjk = (characters: number) => '認'.repeat(characters);
+      const reasonOf = (input: typeof validInput) => {
+        try {
+          provider.otpauthUri(input);
+        } catch (error) {
+          return error instanceof InvalidOtpauthLabelError ? { field: error.field, reason: error.reason } : error;
+        }
+        return 'accepted';
+      };
+
+      it('accepts an account that fills the URI to exactly 512 bytes, and refuses one byte more', () => {
+        // What the issuer, secret and parameters take; the rest is the account's.
+        const room = 512 - (provider.otpauthUri({ ...validInput, account: 'a' }).length - 1);
+        // Within the 128-character limit: CJK characters, then ASCII for the bytes left over.
+        const accountOf = (bytes: number) => cjk(Math.floor(bytes / 9)) + 'a'.repeat(bytes % 9);
+        expect(provider.otpauthUri({ ...validInput, account: accountOf(room) })).toHaveLength(512);
+        expect(reasonOf({ ...validInput, account: accountOf(room + 1) })).toEqual({
+          field: 'account',
+          reason: 'makes the otpauth URI longer than 512 bytes',
+        });
+      });
+
+      it('names the account for 128 CJK characters, the issuer for 64 of them', () => {
+        expect(reasonOf({ ...validInput, account: cjk(128) })).toMatchObject({ field: 'account' });
+        expect(reasonOf({ ...validInput, issuer: cjk(64) })).toMatchObject({ field: 'issuer' });
+        expect(reasonOf({ ...validInput, issuer: cjk(64), account: cjk(128) })).toMatchObject({ field: 'issuer' });
+      });
+    });
+
     it('refuses a short key and parameters outside the allowlists', () => {
       const sevenDigits = { ...DEFAULT_PARAMS, digits: 7 } as unknown as TotpParams;
       const shortKey = { ...validInput, key: Buffer.alloc(10) };

@@ -4,6 +4,7 @@ import * as speakeasy from 'speakeasy';
 import { encodeBase32 } from './base32';
 import { InvalidOtpauthLabelError, OtpauthLabelField } from './totp.errors';
 import {
+  OTPAUTH_URI_MAX_BYTES,
   OtpauthUriInput,
   SECRET_DEFAULT_BYTES,
   SECRET_MAX_BYTES,
@@ -208,10 +209,17 @@ export class SpeakeasyTotpProvider extends TotpProvider {
     assertKey(key);
     assertParams(params);
     // Built here rather than with speakeasy.otpauthURL, which leaves the label unencoded (S13).
-    const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
-    return (
+    const encodedAccount = encodeURIComponent(account);
+    const label = `${encodeURIComponent(issuer)}:${encodedAccount}`;
+    const uri =
       `otpauth://totp/${label}?secret=${encodeBase32(key)}&issuer=${encodeURIComponent(issuer)}` +
-      `&algorithm=${params.algorithm}&digits=${params.digits}&period=${params.period}`
-    );
+      `&algorithm=${params.algorithm}&digits=${params.digits}&period=${params.period}`;
+    // Percent-encoded, the URI is ASCII: its length is its size in bytes.
+    if (uri.length > OTPAUTH_URI_MAX_BYTES) {
+      // The issuer is to blame when not even a one-character account would fit beside it.
+      const field = uri.length - encodedAccount.length + 1 > OTPAUTH_URI_MAX_BYTES ? 'issuer' : 'account';
+      throw new InvalidOtpauthLabelError(field, `makes the otpauth URI longer than ${OTPAUTH_URI_MAX_BYTES} bytes`);
+    }
+    return uri;
   }
 }
