@@ -37,6 +37,7 @@ const SETTINGS = {
   TOTP_ISSUER: 'Corpus E2E',
   // High, so the few wrong codes the corpus sends never lock a config (a lock would be a 429 case).
   LOCKOUT_MAX_FAILURES: '100',
+  LOCKOUT_HARD_LIMIT: '100',
   METRICS_REQUIRE_SCOPE: 'true',
 };
 const VALID_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';

@@ -28,6 +28,7 @@ const SETTINGS = {
   DATABASE_TIMEOUT_MS: '1500',
   DATABASE_POOL_SIZE: '4',
   LOCKOUT_MAX_FAILURES: '100',
+  LOCKOUT_HARD_LIMIT: '100',
   LOG_LEVEL: 'error',
 };
 /** A reply later than this is a hang: the request timeout plus generous room for a loaded CI machine. */

@@ -94,7 +94,12 @@ export const totpConfig = registerAs('totp', () => {
 
 export const lockoutConfig = registerAs('lockout', () => {
   const env = environment();
-  return { maxFailures: env.LOCKOUT_MAX_FAILURES, lockSeconds: env.LOCKOUT_SECONDS };
+  return {
+    maxFailures: env.LOCKOUT_MAX_FAILURES,
+    lockSeconds: env.LOCKOUT_SECONDS,
+    maxLockSeconds: env.LOCKOUT_MAX_SECONDS,
+    hardLimit: env.LOCKOUT_HARD_LIMIT,
+  };
 });
 
 export const sessionConfig = registerAs('session', () => ({ ttlSeconds: environment().SESSION_TTL_SECONDS }));

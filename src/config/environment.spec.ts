@@ -23,6 +23,8 @@ describe(validateEnvironment.name, () => {
       TOTP_WINDOW: 1,
       LOCKOUT_MAX_FAILURES: 5,
       LOCKOUT_SECONDS: 900,
+      LOCKOUT_MAX_SECONDS: 86400,
+      LOCKOUT_HARD_LIMIT: 20,
       PUBLIC_RATE_LIMIT: 120,
       AUTH_JWT_MAX_TTL_SECONDS: 86400,
     });
@@ -146,5 +148,21 @@ describe(validateEnvironment.name, () => {
     expect(problemsOf({ WEBHOOK_RETRY_BASE_MS: '60000', WEBHOOK_RETRY_MAX_MS: '1000' })).toEqual([
       'WEBHOOK_RETRY_MAX_MS: must not be less than WEBHOOK_RETRY_BASE_MS',
     ]);
+  });
+
+  it('bounds the hard lock at 1 to 100 consecutive failures (NIST SP 800-63B: at most 100)', () => {
+    expect(validateEnvironment({ LOCKOUT_HARD_LIMIT: '100' }).LOCKOUT_HARD_LIMIT).toBe(100);
+    expect(problemsOf({ LOCKOUT_HARD_LIMIT: '0' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
+    expect(problemsOf({ LOCKOUT_HARD_LIMIT: '101' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
+    expect(problemsOf({ LOCKOUT_HARD_LIMIT: '2.5' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
+  });
+
+  it('refuses a longest lock shorter than the first one', () => {
+    expect(validateEnvironment({ LOCKOUT_SECONDS: '60', LOCKOUT_MAX_SECONDS: '60' }).LOCKOUT_MAX_SECONDS).toBe(60);
+    expect(problemsOf({ LOCKOUT_SECONDS: '900', LOCKOUT_MAX_SECONDS: '600' })).toEqual([
+      'LOCKOUT_MAX_SECONDS: must be at least LOCKOUT_SECONDS',
+    ]);
+    expect(problemsOf({ LOCKOUT_MAX_SECONDS: '0' })).toEqual([expect.stringMatching(/^LOCKOUT_MAX_SECONDS: /)]);
+    expect(problemsOf({ LOCKOUT_MAX_SECONDS: '2592001' })).toEqual([expect.stringMatching(/^LOCKOUT_MAX_SECONDS: /)]);
   });
 });

@@ -138,11 +138,29 @@ export class Environment {
   @Max(100)
   LOCKOUT_MAX_FAILURES = 5;
 
+  /** The first lock's duration; each further lock lasts twice the one before, up to LOCKOUT_MAX_SECONDS. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(86400)
   LOCKOUT_SECONDS = 900;
+
+  /** The longest a lock lasts; also the Retry-After of a hard lock. At least LOCKOUT_SECONDS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2592000)
+  LOCKOUT_MAX_SECONDS = 86400;
+
+  /**
+   * Consecutive failures (across locks; reset only by a success or an unlock) that hard-lock a config
+   * until an administrator unlocks it. NIST SP 800-63B §5.2.2: no more than 100.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOCKOUT_HARD_LIMIT = 20;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
@@ -256,6 +274,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       `TOTP_ISSUER: at most ${OTPAUTH_ISSUER_MAX_BYTES} bytes once percent-encoded ` +
         `(it appears twice in every otpauth URI, which is at most ${OTPAUTH_URI_MAX_BYTES} bytes)`,
     );
+  }
+  const invalid = (setting: keyof Environment) => problems.some((problem) => problem.startsWith(`${setting}: `));
+  if (!invalid('LOCKOUT_SECONDS') && !invalid('LOCKOUT_MAX_SECONDS') && env.LOCKOUT_MAX_SECONDS < env.LOCKOUT_SECONDS) {
+    problems.push('LOCKOUT_MAX_SECONDS: must be at least LOCKOUT_SECONDS');
   }
   if (env.NODE_ENV === 'production') {
     if (!env.TWOFA_ENCRYPTION_KEY && !env.TWOFA_ENCRYPTION_KEYS) {

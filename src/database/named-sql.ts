@@ -1,5 +1,21 @@
 import type { EntityManager } from 'typeorm';
 
+/** A statement as the drivers take it: a positional text and its values. */
+export interface BoundSql {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched (the
+ * structured result carries them on both drivers; the plain one is the last insert id on SQLite).
+ */
+export async function affectedRows(manager: EntityManager, statement: BoundSql): Promise<number> {
+  if (!manager.queryRunner) throw new Error('affectedRows needs a transaction manager');
+  const result = await manager.queryRunner.query(statement.text, statement.values, true);
+  return result.affected ?? 0;
+}
+
 /**
  * A fixed SQL text written with `:name` parameters, compiled once to the positional `?` form both
  * drivers take. A fixed text matters on the hot paths: better-sqlite3 prepares each distinct text once
@@ -45,7 +61,7 @@ export class NamedSql<P extends Record<string, unknown>> {
   }
 
   /** The positional text and its values for these parameters. */
-  bind(parameters: P): { text: string; values: unknown[] } {
+  bind(parameters: P): BoundSql {
     const values: unknown[] = [];
     const lengths: number[] = [];
     for (const name of this.names) {
@@ -69,15 +85,9 @@ export class NamedSql<P extends Record<string, unknown>> {
     return manager.query<Row[]>(text, values);
   }
 
-  /**
-   * Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched (the
-   * structured result carries them on both drivers; the plain one is the last insert id on SQLite).
-   */
-  async affectedRows(manager: EntityManager, parameters: P): Promise<number> {
-    if (!manager.queryRunner) throw new Error('affectedRows needs a transaction manager');
-    const { text, values } = this.bind(parameters);
-    const result = await manager.queryRunner.query(text, values, true);
-    return result.affected ?? 0;
+  /** Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched. */
+  affectedRows(manager: EntityManager, parameters: P): Promise<number> {
+    return affectedRows(manager, this.bind(parameters));
   }
 
   /** 0 in `lengths` is a scalar, n an array of n values. */

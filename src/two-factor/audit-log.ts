@@ -17,6 +17,7 @@ export type AuditEventName =
   | 'verify.replay'
   | 'verify.locked'
   | 'lockout.engaged'
+  | 'lockout.hard'
   | 'backup_code.used'
   | 'backup_codes.regenerated'
   | 'reset'

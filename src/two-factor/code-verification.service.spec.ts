@@ -36,7 +36,8 @@ class FakeClock extends Clock {
   }
 }
 
-const LOCKOUT = { maxFailures: 3, lockSeconds: 60 };
+/** Locks at 3 (60 s), 6 (120 s) and 9 failures (200 s: 240 capped), a hard lock at 12. */
+const LOCKOUT = { maxFailures: 3, lockSeconds: 60, maxLockSeconds: 200, hardLimit: 12 };
 const PARAMS: TotpParams = { algorithm: 'SHA1', digits: 6, period: 30 };
 const actor: Actor = { tenant: 'unit', actorId: 'spec', requestId: null };
 const subject = (subjectId: string): Subject => ({ kind: 'agent', subjectId });
@@ -171,6 +172,57 @@ describe(CodeVerificationService.name, () => {
     t.clock.advance(1);
     await expect(t.login('expiry', t.code(key))).resolves.toMatchObject({ result: 'success' });
     expect(await t.row(id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+  });
+
+  it('counts failures across locks: each lock lasts twice the one before, capped at LOCKOUT_MAX_SECONDS', async () => {
+    const { id, key } = await t.enrol('escalation');
+    for (const [failures, seconds] of [
+      [3, 60],
+      [6, 120],
+      [9, 200],
+    ]) {
+      await fail('escalation', key, LOCKOUT.maxFailures);
+      expect(await t.row(id)).toMatchObject({ failedAttempts: failures, lockedUntil: t.clock.now() + seconds * 1000 });
+      expect((await refusal(t.login('escalation', t.code(key)))).retryAfterSeconds).toBe(seconds);
+      t.clock.advance(seconds);
+    }
+    expect((await t.events('escalation')).filter((event) => event.event === 'lockout.engaged')).toHaveLength(3);
+    // A right code after the last lock ends: a success resets the count.
+    await expect(t.login('escalation', t.code(key))).resolves.toMatchObject({ result: 'success' });
+    expect(await t.row(id)).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+    await fail('escalation', key, LOCKOUT.maxFailures - 1);
+    expect(await t.row(id)).toMatchObject({ failedAttempts: LOCKOUT.maxFailures - 1, lockedUntil: null });
+  });
+
+  it('hard-locks at LOCKOUT_HARD_LIMIT: TOTP and backup codes answer 429 until an administrator unlocks', async () => {
+    const { id, key } = await t.enrol('hard');
+    await expect(t.login('hard', t.code(key))).resolves.toMatchObject({ result: 'success' });
+    const [backupCode] = await t.admin.regenerateBackupCodes(actor, 'agent', id);
+    for (let lock = 1; lock < LOCKOUT.hardLimit / LOCKOUT.maxFailures; lock++) {
+      await fail('hard', key, LOCKOUT.maxFailures);
+      t.clock.advance(LOCKOUT.maxLockSeconds);
+    }
+    await fail('hard', key, LOCKOUT.maxFailures);
+    expect(await t.admin.get(actor, 'agent', id)).toMatchObject({
+      hardLocked: true,
+      consecutiveFailures: LOCKOUT.hardLimit,
+      lockedUntil: null,
+    });
+    expect((await t.events('hard')).filter((event) => event.event === 'lockout.hard')).toHaveLength(1);
+
+    t.clock.advance(30 * 86400);
+    for (const code of [t.code(key), backupCode]) {
+      expect(await refusal(t.login('hard', code))).toMatchObject({
+        code: ErrorCode.TooManyAttempts,
+        retryAfterSeconds: LOCKOUT.maxLockSeconds,
+      });
+    }
+    expect((await t.row(id)).failedAttempts).toBe(LOCKOUT.hardLimit);
+
+    const unlocked = await t.admin.update(actor, 'agent', id, { unlock: true });
+    expect(unlocked).toMatchObject({ hardLocked: false, consecutiveFailures: 0 });
+    await expect(t.login('hard', backupCode)).resolves.toMatchObject({ result: 'success', method: 'backup' });
+    await expect(t.login('hard', t.code(key))).resolves.toMatchObject({ result: 'success', method: 'totp' });
   });
 
   it('rotation clears the spent step: the new secret is usable in the step the old one was spent in', async () => {

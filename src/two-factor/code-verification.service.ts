@@ -5,12 +5,13 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { Metrics } from '../common/metrics/metrics';
-import { lockoutConfig, totpConfig } from '../config/app.config';
+import { totpConfig } from '../config/app.config';
 import { Transaction, TransactionRunner } from '../database/transaction-runner';
 import { auditEntryOf, AuditEventName, recordAudit } from './audit-log';
 import { ConfigSecrets } from './config-secrets';
 import { BackupCodes } from './crypto/backup-codes';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
+import { LOCK_EVENT_OF, LockoutPolicy } from './lockout-policy';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
 import { TwoFactorSessionService } from './two-factor-session.service';
 import { TotpProvider } from './totp/totp.provider';
@@ -40,13 +41,13 @@ export class CodeVerificationService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     @Inject(totpConfig.KEY) private readonly totpSettings: ConfigType<typeof totpConfig>,
-    @Inject(lockoutConfig.KEY) private readonly lockout: ConfigType<typeof lockoutConfig>,
+    private readonly lockoutPolicy: LockoutPolicy,
   ) {}
 
   /**
    * Verification at login. Unknown user, disabled config, wrong code and replayed code all answer
-   * `fail` after the same work; a locked config answers 429 even for a correct code. A success makes
-   * a TwoFactorSession in the same transaction.
+   * `fail` after the same work; a locked or hard-locked config answers 429 even for a correct code. A
+   * success makes a TwoFactorSession in the same transaction.
    */
   async verifyLogin(actor: Actor, subject: Subject, code: string): Promise<LoginVerification> {
     const outcome = await this.verifyCode(actor, subject, code, 'code', (manager, _config, now) =>
@@ -112,13 +113,14 @@ export class CodeVerificationService {
         this.metrics.countVerification('fail', 'none');
         return { verified: false };
       }
-      if (config.lockedUntil !== null && config.lockedUntil > now) {
+      const retryAfter = this.lockoutPolicy.retryAfterSeconds(config, now);
+      if (retryAfter !== null) {
         // One INSERT, atomic on its own; a locked config answers 429, so there is no timing to match.
         await this.transactions.autocommit((manager) =>
           recordAudit(manager, now, auditEntryOf(actor, config, 'verify.locked', 'failure')),
         );
         this.metrics.countVerification('locked', 'none');
-        throw this.lockedError(config.lockedUntil, now);
+        throw new DomainError(ErrorCode.TooManyAttempts, 'Too many failed attempts; try again later', [], retryAfter);
       }
       return backupCode === null
         ? this.verifyTotp(transaction, actor, config, code, now, onVerified)
@@ -149,6 +151,7 @@ export class CodeVerificationService {
         step: match.step,
         now,
         secretCiphertext: config.secretCiphertext,
+        hardLimit: this.lockoutPolicy.settings.hardLimit,
       });
       if (!consumed) {
         this.metrics.countVerification('replay', 'totp');
@@ -174,8 +177,11 @@ export class CodeVerificationService {
     const hashes = this.backupCodes.lookupHashes(normalizedCode, config.id);
     return transaction(async (manager) => {
       const used =
-        (await this.configs.claimForBackupCode(manager, { id: config.id, now })) &&
-        (await this.configs.useBackupCode(manager, { configId: config.id, hashes, now }));
+        (await this.configs.claimForBackupCode(manager, {
+          id: config.id,
+          now,
+          hardLimit: this.lockoutPolicy.settings.hardLimit,
+        })) && (await this.configs.useBackupCode(manager, { configId: config.id, hashes, now }));
       if (!used) {
         this.metrics.countVerification('fail', 'backup');
         return this.recordFailure(manager, actor, config, 'verify.fail', now);
@@ -194,8 +200,8 @@ export class CodeVerificationService {
   }
 
   /**
-   * Counts a failure in the row (the lock is decided from the count in the database, so failures add
-   * up across instances); reaching the limit locks the config and starts the count again.
+   * Counts a failure in the row: the lock is decided from the count in the database (LockoutPolicy), so
+   * failures add up across instances and lock periods.
    */
   private async recordFailure(
     manager: EntityManager,
@@ -204,14 +210,10 @@ export class CodeVerificationService {
     event: AuditEventName,
     now: number,
   ): Promise<{ verified: false }> {
-    const locked = await this.configs.countFailure(manager, {
-      id: config.id,
-      now,
-      lockedUntil: now + this.lockout.lockSeconds * 1000,
-      maxFailures: this.lockout.maxFailures,
-    });
+    const counted = await this.configs.countFailure(manager, { id: config.id, now }, this.lockoutPolicy);
     const entries = [auditEntryOf(actor, config, event, 'failure')];
-    if (locked) entries.push(auditEntryOf(actor, config, 'lockout.engaged', 'failure'));
+    const lockEvent = LOCK_EVENT_OF[counted];
+    if (lockEvent) entries.push(auditEntryOf(actor, config, lockEvent, 'failure'));
     await recordAudit(manager, now, ...entries);
     return { verified: false };
   }
@@ -232,14 +234,5 @@ export class CodeVerificationService {
     return new DomainError(ErrorCode.Forbidden, message, [
       { errorCode: 'InvalidCode', fieldName: 'callerCode', message },
     ]);
-  }
-
-  private lockedError(lockedUntil: number, now: number): DomainError {
-    return new DomainError(
-      ErrorCode.TooManyAttempts,
-      'Too many failed attempts; try again later',
-      [],
-      Math.max(1, Math.ceil((lockedUntil - now) / 1000)),
-    );
   }
 }

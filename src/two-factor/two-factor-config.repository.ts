@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
-import { NamedSql } from '../database/named-sql';
+import { affectedRows, BoundSql, NamedSql } from '../database/named-sql';
 import { BACKUP_CODE_KEY_ID_SQL } from './crypto/backup-codes';
 import { sealedKeyIdSql } from './crypto/secret-cipher';
 import { BackupCode } from './entities/backup-code.entity';
 import { SubjectKind, TwoFactorConfig, TwoFactorStatus } from './entities/two-factor-config.entity';
+import type { FailureCounted, LockoutPolicy } from './lockout-policy';
 import type { Subject } from './two-factor.types';
 
 /**
@@ -58,35 +59,68 @@ const SELECT_BY_SUBJECT = new NamedSql<{ tenant: string; kind: SubjectKind; subj
 
 /**
  * Consumes a TOTP step: only a step newer than every step used before, on a usable config that is not
- * locked, checked against the secret that is still stored (no rotation in between).
+ * locked or hard-locked, checked against the secret that is still stored (no rotation in between).
  */
-const CONSUME_STEP = new NamedSql<{ id: string; step: number; now: number; secretCiphertext: string }>(
+const CONSUME_STEP = new NamedSql<{
+  id: string;
+  step: number;
+  now: number;
+  secretCiphertext: string;
+  hardLimit: number;
+}>(
   "UPDATE two_factor_config SET last_used_step = :step, failed_attempts = 0, locked_until = NULL, status = 'active', " +
     'activated_at = COALESCE(activated_at, :now), updated_at = :now ' +
     "WHERE id = :id AND status IN ('pending', 'active') AND (locked_until IS NULL OR locked_until <= :now) " +
-    'AND (last_used_step IS NULL OR last_used_step < :step) AND secret_ciphertext = :secretCiphertext',
+    'AND failed_attempts < :hardLimit AND (last_used_step IS NULL OR last_used_step < :step) ' +
+    'AND secret_ciphertext = :secretCiphertext',
 );
 
-/** Counts a failure that stays below the limit. */
-const COUNT_FAILURE = new NamedSql<{ id: string; now: number; maxFailures: number }>(
+/*
+ * A failure is counted by the first of these three that matches (each takes the row lock, so the next
+ * judges the same count): most failures only count; every maxFailures-th engages a lock; the one that
+ * reaches hardLimit hard-locks. A config already at hardLimit matches none: its count stays there.
+ * locked_until is assigned before failed_attempts because MySQL evaluates SET left to right with the
+ * values already assigned, SQLite with the old ones; so written, both read the old count.
+ */
+const COUNT_FAILURE = new NamedSql<{ id: string; now: number; maxFailures: number; hardLimit: number }>(
   'UPDATE two_factor_config SET failed_attempts = failed_attempts + 1, updated_at = :now ' +
-    'WHERE id = :id AND failed_attempts + 1 < :maxFailures',
+    'WHERE id = :id AND failed_attempts + 1 < :hardLimit AND (failed_attempts + 1) % :maxFailures <> 0',
 );
 
-/** The failure that reaches the limit: lock, and start the count again. */
-const LOCK_AFTER_FAILURE = new NamedSql<{ id: string; now: number; lockedUntil: number; maxFailures: number }>(
-  'UPDATE two_factor_config SET locked_until = :lockedUntil, failed_attempts = 0, updated_at = :now ' +
-    'WHERE id = :id AND failed_attempts + 1 >= :maxFailures',
+/**
+ * Lock n (at n x maxFailures failures) lasts lockSeconds x 2^(n-1), capped at maxLockSeconds from the
+ * count cappedFrom on (LockoutPolicy). The division is exact here, so it is the same on both databases.
+ */
+const LOCK_AFTER_FAILURE = new NamedSql<{
+  id: string;
+  now: number;
+  maxFailures: number;
+  hardLimit: number;
+  lockSeconds: number;
+  maxLockSeconds: number;
+  cappedFrom: number;
+}>(
+  'UPDATE two_factor_config SET locked_until = :now + 1000 * CASE WHEN failed_attempts + 1 >= :cappedFrom ' +
+    'THEN :maxLockSeconds ELSE :lockSeconds * (1 << ((failed_attempts + 1) / :maxFailures - 1)) END, ' +
+    'failed_attempts = failed_attempts + 1, updated_at = :now ' +
+    'WHERE id = :id AND failed_attempts + 1 < :hardLimit AND (failed_attempts + 1) % :maxFailures = 0',
+);
+
+/** The failure that reaches hardLimit: no more codes until an administrator unlocks. */
+const HARD_LOCK_AFTER_FAILURE = new NamedSql<{ id: string; now: number; hardLimit: number }>(
+  'UPDATE two_factor_config SET locked_until = NULL, failed_attempts = failed_attempts + 1, updated_at = :now ' +
+    'WHERE id = :id AND failed_attempts + 1 = :hardLimit',
 );
 
 /**
  * Takes the config row's lock for a backup-code login, and checks under it that the config is active
- * and not locked. Every verification path locks the config row first, so concurrent requests queue on
+ * and neither locked nor hard-locked. Every verification path locks the config row first, so concurrent requests queue on
  * it instead of deadlocking between backup_code and two_factor_config on InnoDB.
  */
-const CLAIM_FOR_BACKUP_CODE = new NamedSql<{ id: string; now: number }>(
+const CLAIM_FOR_BACKUP_CODE = new NamedSql<{ id: string; now: number; hardLimit: number }>(
   'UPDATE two_factor_config SET updated_at = :now ' +
-    "WHERE id = :id AND status = 'active' AND (locked_until IS NULL OR locked_until <= :now)",
+    "WHERE id = :id AND status = 'active' AND (locked_until IS NULL OR locked_until <= :now) " +
+    'AND failed_attempts < :hardLimit',
 );
 
 /** Single use, decided by the database: the first request to match the unused row wins. */
@@ -98,12 +132,32 @@ const CLEAR_FAILURES = new NamedSql<{ id: string; now: number }>(
   'UPDATE two_factor_config SET failed_attempts = 0, updated_at = :now WHERE id = :id',
 );
 
+/**
+ * The statements that count one failure, in order, each with what it did when it matched: the first
+ * that matches decides, and when none does the config was already hard-locked.
+ */
+export function failureStatements(
+  parameters: { id: string; now: number },
+  policy: LockoutPolicy,
+): { statement: BoundSql; outcome: Exclude<FailureCounted, 'already-hard-locked'> }[] {
+  const limits = { ...parameters, maxFailures: policy.settings.maxFailures, hardLimit: policy.settings.hardLimit };
+  return [
+    { statement: COUNT_FAILURE.bind(limits), outcome: 'counted' },
+    {
+      statement: LOCK_AFTER_FAILURE.bind({ ...limits, ...policy.settings, cappedFrom: policy.cappedFrom }),
+      outcome: 'locked',
+    },
+    { statement: HARD_LOCK_AFTER_FAILURE.bind(limits), outcome: 'hard-locked' },
+  ];
+}
+
 /** The fixed statements, for the spec that prepares each against the migrated schema. */
 export const LOGIN_STATEMENTS = {
   SELECT_BY_SUBJECT,
   CONSUME_STEP,
   COUNT_FAILURE,
   LOCK_AFTER_FAILURE,
+  HARD_LOCK_AFTER_FAILURE,
   CLAIM_FOR_BACKUP_CODE,
   USE_BACKUP_CODE,
   CLEAR_FAILURES,
@@ -142,30 +196,27 @@ export class TwoFactorConfigRepository {
 
   async consumeStep(
     manager: EntityManager,
-    parameters: { id: string; step: number; now: number; secretCiphertext: string },
+    parameters: { id: string; step: number; now: number; secretCiphertext: string; hardLimit: number },
   ): Promise<boolean> {
     return (await CONSUME_STEP.affectedRows(manager, parameters)) === 1;
   }
 
-  /**
-   * Counts a failure; reaching `maxFailures` locks until `lockedUntil` and starts the count again.
-   * Returns whether this failure locked the config.
-   */
+  /** Counts a failure under the lockout policy and says what it did. */
   async countFailure(
     manager: EntityManager,
-    parameters: { id: string; now: number; lockedUntil: number; maxFailures: number },
-  ): Promise<boolean> {
-    const { id, now, maxFailures } = parameters;
-    // Below the limit one UPDATE counts the failure. Only when it matches nothing, the failure reaches
-    // the limit: the second locks. The first one locked the row (InnoDB; on SQLite the write lock), so
-    // the second sees the count the first judged, and the answer needs no re-read.
-    return (
-      (await COUNT_FAILURE.affectedRows(manager, { id, now, maxFailures })) === 0 &&
-      (await LOCK_AFTER_FAILURE.affectedRows(manager, parameters)) === 1
-    );
+    parameters: { id: string; now: number },
+    policy: LockoutPolicy,
+  ): Promise<FailureCounted> {
+    for (const { statement, outcome } of failureStatements(parameters, policy)) {
+      if ((await affectedRows(manager, statement)) === 1) return outcome;
+    }
+    return 'already-hard-locked';
   }
 
-  async claimForBackupCode(manager: EntityManager, parameters: { id: string; now: number }): Promise<boolean> {
+  async claimForBackupCode(
+    manager: EntityManager,
+    parameters: { id: string; now: number; hardLimit: number },
+  ): Promise<boolean> {
     return (await CLAIM_FOR_BACKUP_CODE.affectedRows(manager, parameters)) === 1;
   }
 

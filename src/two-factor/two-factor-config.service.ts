@@ -11,6 +11,7 @@ import { auditEntryOf, AuditEventName, recordAudit } from './audit-log';
 import { ConfigSecrets } from './config-secrets';
 import { BackupCodes } from './crypto/backup-codes';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
+import { LockoutPolicy } from './lockout-policy';
 import { QrCodeRenderer } from './qr-code';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
 import { isUniqueViolation } from './unique-violation';
@@ -35,6 +36,7 @@ export class TwoFactorConfigService {
     private readonly backupCodes: BackupCodes,
     private readonly qrCodes: QrCodeRenderer,
     private readonly clock: Clock,
+    private readonly lockoutPolicy: LockoutPolicy,
     @Inject(totpConfig.KEY) private readonly totpSettings: ConfigType<typeof totpConfig>,
   ) {}
 
@@ -217,6 +219,8 @@ export class TwoFactorConfigService {
       createdAt: config.createdAt,
       activatedAt: config.activatedAt,
       lockedUntil: config.lockedUntil !== null && config.lockedUntil > this.clock.now() ? config.lockedUntil : null,
+      hardLocked: this.lockoutPolicy.isHardLocked(config),
+      consecutiveFailures: config.failedAttempts,
       backupCodesRemaining,
       ...(enrolment ? { enrolment } : {}),
     };

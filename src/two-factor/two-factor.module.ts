@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { lockoutConfig } from '../config/app.config';
 import { Clock, SystemClock } from '../common/clock';
 import { AuditQueryService } from './audit-query.service';
 import { BackupCodes } from './crypto/backup-codes';
 import { SecretCipher } from './crypto/secret-cipher';
+import { LockoutPolicy } from './lockout-policy';
 import { QrCodeRenderer } from './qr-code';
 import { SpeakeasyTotpProvider, TotpProvider } from './totp/totp.provider';
 import { CodeVerificationService } from './code-verification.service';
@@ -21,6 +24,11 @@ import { TwoFactorSessionService } from './two-factor-session.service';
   providers: [
     { provide: TotpProvider, useClass: SpeakeasyTotpProvider },
     { provide: Clock, useClass: SystemClock },
+    {
+      provide: LockoutPolicy,
+      inject: [lockoutConfig.KEY],
+      useFactory: (lockout: ConfigType<typeof lockoutConfig>) => new LockoutPolicy(lockout),
+    },
     SecretCipher,
     ConfigSecrets,
     BackupCodes,

@@ -15,6 +15,10 @@ export interface ConfigView {
   createdAt: number;
   activatedAt: number | null;
   lockedUntil: number | null;
+  /** Locked until an administrator unlocks it (LOCKOUT_HARD_LIMIT consecutive failures). */
+  hardLocked: boolean;
+  /** Failed codes since the last success or unlock, across lock periods. */
+  consecutiveFailures: number;
   backupCodesRemaining: number;
   /** Only while pending: what the user needs to enrol an authenticator app. */
   enrolment?: Enrolment;

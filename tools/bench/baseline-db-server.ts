@@ -10,7 +10,7 @@
  *     on success INSERT the verify.success audit event and the session; on a replay count the failure
  *     (and lock at the limit) and INSERT verify.replay; COMMIT.
  *   POST /login-wrong {"agentid"}: SELECT; BEGIN; count the failure (and lock at the limit); INSERT
- *     verify.fail (and lockout.engaged); COMMIT.
+ *     verify.fail (and lockout.engaged or lockout.hard); COMMIT.
  *
  *   PORT=4001 DATABASE_URL=sqlite:/tmp/x.sqlite BASELINE_TENANT=bench-x-baseline \
  *     node -r ts-node/register/transpile-only tools/bench/baseline-db-server.ts
@@ -23,7 +23,8 @@ import { databaseConfigFrom, DatabaseConfig } from '../../src/config/app.config'
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { validateEnvironment } from '../../src/config/environment';
 import { AuditEntry, AuditEventName, auditInsert } from '../../src/two-factor/audit-log';
-import { LOGIN_STATEMENTS } from '../../src/two-factor/two-factor-config.repository';
+import { LOCK_EVENT_OF, LockoutPolicy } from '../../src/two-factor/lockout-policy';
+import { failureStatements, LOGIN_STATEMENTS } from '../../src/two-factor/two-factor-config.repository';
 import { INSERT_LOGIN_SESSION } from '../../src/two-factor/two-factor-session.service';
 
 /** A statement as the service sends it: its text and positional values. */
@@ -36,12 +37,14 @@ interface Bound {
 const statements = {
   selectBySubject: (tenant: string, subjectId: string): Bound =>
     LOGIN_STATEMENTS.SELECT_BY_SUBJECT.bind({ tenant, kind: 'agent', subjectId }),
-  consumeStep: (parameters: { id: string; step: number; now: number; secretCiphertext: string }): Bound =>
-    LOGIN_STATEMENTS.CONSUME_STEP.bind(parameters),
-  countFailure: (parameters: { id: string; now: number; maxFailures: number }): Bound =>
-    LOGIN_STATEMENTS.COUNT_FAILURE.bind(parameters),
-  lockAfterFailure: (parameters: { id: string; now: number; lockedUntil: number; maxFailures: number }): Bound =>
-    LOGIN_STATEMENTS.LOCK_AFTER_FAILURE.bind(parameters),
+  consumeStep: (parameters: {
+    id: string;
+    step: number;
+    now: number;
+    secretCiphertext: string;
+    hardLimit: number;
+  }): Bound => LOGIN_STATEMENTS.CONSUME_STEP.bind(parameters),
+  failure: (parameters: { id: string; now: number }, policy: LockoutPolicy) => failureStatements(parameters, policy),
   audit: (now: number, entries: AuditEntry[]): Bound => auditInsert(now, entries),
   session: (parameters: { tenant: string; userId: string; publicId: string; createdAt: number; expiresAt: number }) =>
     INSERT_LOGIN_SESSION.bind({ ...parameters, kind: 'agent' }),
@@ -150,8 +153,12 @@ function main(): void {
   const config = databaseConfigFrom(settings);
   const database = config.kind === 'sqlite' ? openSqlite(config) : openMysql(config);
   const tenant = process.env.BASELINE_TENANT ?? 'bench-baseline';
-  const maxFailures = settings.LOCKOUT_MAX_FAILURES;
-  const lockoutMs = settings.LOCKOUT_SECONDS * 1000;
+  const policy = new LockoutPolicy({
+    maxFailures: settings.LOCKOUT_MAX_FAILURES,
+    lockSeconds: settings.LOCKOUT_SECONDS,
+    maxLockSeconds: settings.LOCKOUT_MAX_SECONDS,
+    hardLimit: settings.LOCKOUT_HARD_LIMIT,
+  });
   const sessionTtlMs = settings.SESSION_TTL_SECONDS * 1000;
   const audit = (row: ConfigRow, subjectId: string, event: AuditEventName): AuditEntry => ({
     tenant,
@@ -164,7 +171,7 @@ function main(): void {
     requestId: randomUUID(),
   });
 
-  /** The service's failure path: count, lock at the limit, audit; inside the caller's transaction. */
+  /** The service's failure path: count, lock at the limits, audit; inside the caller's transaction. */
   const recordFailure = async (
     connection: Connection,
     row: ConfigRow,
@@ -172,13 +179,13 @@ function main(): void {
     event: AuditEventName,
     now: number,
   ): Promise<void> => {
-    const locked =
-      (await connection.change(statements.countFailure({ id: row.id, now, maxFailures }))) === 0 &&
-      (await connection.change(
-        statements.lockAfterFailure({ id: row.id, now, lockedUntil: now + lockoutMs, maxFailures }),
-      )) === 1;
     const entries = [audit(row, subjectId, event)];
-    if (locked) entries.push(audit(row, subjectId, 'lockout.engaged'));
+    for (const { statement, outcome } of statements.failure({ id: row.id, now }, policy)) {
+      if ((await connection.change(statement)) === 0) continue;
+      const lockEvent = LOCK_EVENT_OF[outcome];
+      if (lockEvent) entries.push(audit(row, subjectId, lockEvent));
+      break;
+    }
     await connection.change(statements.audit(now, entries));
   };
 
@@ -194,7 +201,13 @@ function main(): void {
       const step = Number(body.step);
       const consumed =
         (await connection.change(
-          statements.consumeStep({ id: row.id, step, now, secretCiphertext: row.secretCiphertext }),
+          statements.consumeStep({
+            id: row.id,
+            step,
+            now,
+            secretCiphertext: row.secretCiphertext,
+            hardLimit: policy.settings.hardLimit,
+          }),
         )) === 1;
       if (!consumed) {
         await recordFailure(connection, row, body.agentid, 'verify.replay', now);

@@ -36,7 +36,10 @@ import { selfTest } from '../shared/totp';
 
 const ROOT = resolve(__dirname, '../..');
 const TENANT_PREFIX = 'bench';
-/** The service's lockout limit in the bench: far above what the login-wrong load sends one user. */
+/**
+ * The service's lockout limit in the bench, and its hard limit too: far above what the login-wrong load
+ * sends one user.
+ */
 const LOCKOUT_MAX_FAILURES = 100;
 /** Connections of the enrolment load beside the logins in `mixed` (its rate is --mixed-enrol-rate). */
 const MIXED_ENROL_CONNECTIONS = 4;
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
           dataDir,
           databaseUrl: serviceDatabaseUrl,
           lockoutMaxFailures: LOCKOUT_MAX_FAILURES,
+          lockoutHardLimit: LOCKOUT_MAX_FAILURES,
         }),
         ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),

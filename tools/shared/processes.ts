@@ -30,6 +30,8 @@ export function serviceUnderLoadEnv(service: {
   dataDir: string;
   databaseUrl: string;
   lockoutMaxFailures: number;
+  /** LOCKOUT_HARD_LIMIT; the service's default (20) when absent. */
+  lockoutHardLimit?: number;
 }): Record<string, string> {
   return {
     PORT: String(service.port),
@@ -41,6 +43,7 @@ export function serviceUnderLoadEnv(service: {
     DATA_DIR: service.dataDir,
     DATABASE_URL: service.databaseUrl,
     LOCKOUT_MAX_FAILURES: String(service.lockoutMaxFailures),
+    ...(service.lockoutHardLimit !== undefined ? { LOCKOUT_HARD_LIMIT: String(service.lockoutHardLimit) } : {}),
     PUBLIC_RATE_LIMIT: '0',
   };
 }

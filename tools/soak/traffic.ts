@@ -12,7 +12,8 @@ import { freshStep, SoakUser, UserPool } from './users';
 
 /**
  * Given to the service as LOCKOUT_MAX_FAILURES. Above RACE_SIZE - 1, so a race's refused requests
- * (which count as failures) never lock a user by themselves; the lockout action goes all the way.
+ * (which count as failures) never lock a user by themselves; the lockout action goes all the way,
+ * and unlocks, so no user reaches the hard lock (LOCKOUT_HARD_LIMIT, default 20).
  */
 export const LOCKOUT_MAX_FAILURES = 10;
 /** Identical requests per race, alternating between the instances. */
@@ -133,8 +134,6 @@ export class Traffic {
       if (!this.failed(user, answer, 'fail')) return;
       instance = this.otherInstance(instance);
     }
-    // The service restarts the count when it locks.
-    user.failures = 0;
     const locked = await this.verify(user, code, instance, credential, [429]);
     if (locked.status === 429 && !locked.headers.get('retry-after')) {
       this.client.reportUnexpected(locked, 'a Retry-After header');
@@ -149,6 +148,8 @@ export class Traffic {
       expect: [200],
     });
     if (unlock.status !== 200) return;
+    // The service keeps counting across locks; the unlock starts the count again.
+    user.failures = 0;
     if (this.succeeded(user, await this.verify(user, code, instance, credential), credential, 'totp')) {
       this.accepted(user, step);
     }

@@ -15,6 +15,8 @@ export function toConfigResponse<IdField extends 'partneruserid' | 'agentid'>(
     createdAt: iso(view.createdAt)!,
     activatedAt: iso(view.activatedAt),
     lockedUntil: iso(view.lockedUntil),
+    hardLocked: view.hardLocked,
+    consecutiveFailures: view.consecutiveFailures,
     backupCodesRemaining: view.backupCodesRemaining,
     ...view.enrolment,
   };

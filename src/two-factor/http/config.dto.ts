@@ -29,9 +29,23 @@ export abstract class ConfigResponseFields {
     format: 'date-time',
     nullable: true,
     example: null,
-    description: 'Set while locked after too many failures',
+    description: 'Set while a timed lock after too many failures lasts (null when hard-locked)',
   })
   lockedUntil!: string | null;
+
+  @ApiProperty({
+    type: Boolean,
+    example: false,
+    description: 'Locked after LOCKOUT_HARD_LIMIT consecutive failures: every code answers 429 until an unlock',
+  })
+  hardLocked!: boolean;
+
+  @ApiProperty({
+    type: Number,
+    example: 0,
+    description: 'Failed codes since the last success or unlock, counted across locks',
+  })
+  consecutiveFailures!: number;
 
   @ApiProperty({ type: Number, example: 10 })
   backupCodesRemaining!: number;
