@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
-import { oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { freePort } from '../tools/shared/processes';
 import { TOTP_SETTINGS } from './helpers/suite';
+import { expectNothingLostOrHalfWritten, Sample, tally, Traffic } from './helpers/mixed-traffic';
 import { mariadbDatabase, RunningApp, startApp } from './helpers/test-app';
 import { sleep } from './helpers/time';
 import { mintToken } from './helpers/tokens';
@@ -36,20 +35,6 @@ const HANG_MS = REQUEST_TIMEOUT_MS + 4000;
 const TENANT = 'faults';
 const ROOT = join(__dirname, '..');
 const USERS = 6;
-
-interface Sample {
-  kind: 'enrol' | 'backupCodes' | 'login' | 'wrongLogin' | 'read' | 'ready';
-  status: number;
-  ms: number;
-  body: {
-    id?: string;
-    result?: string;
-    sessionId?: string;
-    responseStatus?: { errorCode: string; message: string };
-  } | null;
-  /** The agent id an enrolment asked for. */
-  agentId?: string;
-}
 
 /** A private MariaDB instance, driven through the CI scripts. */
 class PrivateMariaDb {
@@ -88,104 +73,6 @@ class PrivateMariaDb {
     this.run('stop-mariadb.sh');
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** Mixed traffic over both instances, a few requests in flight at a time, each one timed. */
-class Traffic {
-  readonly samples: Sample[] = [];
-  private running = false;
-  private loops: Promise<void>[] = [];
-  private enrolments = 0;
-
-  constructor(
-    private readonly instances: RunningApp[],
-    private readonly adminToken: string,
-    private readonly loginToken: string,
-    private readonly users: { id: string; agentId: string; secret: string }[],
-  ) {}
-
-  start(concurrency = 6): void {
-    this.running = true;
-    this.loops = Array.from({ length: concurrency }, (_, loop) => this.loop(loop));
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-
-  /** Runs for a while and returns what was answered meanwhile. */
-  async during(ms: number, concurrency?: number): Promise<Sample[]> {
-    const from = this.samples.length;
-    this.start(concurrency);
-    await sleep(ms);
-    await this.stop();
-    return this.samples.slice(from);
-  }
-
-  private async loop(loop: number): Promise<void> {
-    for (let i = loop; this.running; i++) {
-      const base = this.instances[i % this.instances.length].url;
-      const user = this.users[i % this.users.length];
-      switch (i % 6) {
-        case 0: {
-          const agentId = `enrolled-${loop}-${this.enrolments++}`;
-          await this.call('enrol', `${base}/globalapi/2faConfig`, this.adminToken, { agentid: agentId }, agentId);
-          break;
-        }
-        case 1:
-          await this.call('backupCodes', `${base}/globalapi/2faConfig/${user.id}/backupCodes`, this.adminToken);
-          break;
-        case 2:
-          await this.call('login', `${base}/loginapi/2fa:verify`, this.loginToken, {
-            agentid: user.agentId,
-            code: oathtoolTotp(user.secret),
-          });
-          break;
-        case 3:
-          await this.call('wrongLogin', `${base}/loginapi/2fa:verify`, this.loginToken, {
-            agentid: user.agentId,
-            code: wrongCode(user.secret),
-          });
-          break;
-        case 4:
-          await this.call('read', `${base}/globalapi/2faConfig/${user.id}`, this.adminToken);
-          break;
-        default:
-          await this.call('ready', `${base}/health/ready`);
-      }
-    }
-  }
-
-  private async call(kind: Sample['kind'], url: string, token?: string, body?: object, agentId?: string) {
-    const started = Date.now();
-    let status = 0;
-    let parsed: Sample['body'] = null;
-    try {
-      const res = await fetch(url, {
-        method: body || kind === 'backupCodes' ? 'POST' : 'GET',
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-        // Far beyond every timeout of the service: reaching it means the service hung.
-        signal: AbortSignal.timeout(30_000),
-      });
-      status = res.status;
-      parsed = (await res.json()) as Sample['body'];
-    } catch {
-      // No answer at all (refused, reset or the 30 s client timeout): recorded as status 0.
-    }
-    this.samples.push({ kind, status, ms: Date.now() - started, body: parsed, agentId });
-  }
-}
-
-/** Statuses by kind, e.g. {"login 200": 12, "enrol 503": 3}, for readable failures and the log. */
-function tally(samples: Sample[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const s of samples) counts[`${s.kind} ${s.status}`] = (counts[`${s.kind} ${s.status}`] ?? 0) + 1;
-  return counts;
 }
 
 /** What every answer must be, whatever the database does: an expected status, in time, never a 500. */
@@ -230,16 +117,7 @@ describeWithMariaDb('database faults on a MariaDB of its own', () => {
 
     const adminToken = await mintToken({ tenant: TENANT, sub: 'admin', scope: 'agent:admin' });
     const loginToken = await mintToken({ tenant: TENANT, sub: 'login-service', scope: 'agent:login' });
-    const users = [];
-    for (let n = 0; n < USERS; n++) {
-      const res = await fetch(`${instances[0].url}/globalapi/2faConfig`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ agentid: `user-${n}` }),
-      });
-      const config = (await res.json()) as { id: string; secretKey: string };
-      users.push({ id: config.id, agentId: `user-${n}`, secret: config.secretKey });
-    }
+    const users = await Traffic.enrolUsers(instances[0], adminToken, USERS);
     traffic = new Traffic(instances, adminToken, loginToken, users);
   });
 
@@ -310,57 +188,10 @@ describeWithMariaDb('database faults on a MariaDB of its own', () => {
 
   it('left nothing half-written: each enrolment, backup-code set and login has all its rows or none', async () => {
     const all = traffic.samples;
-    const connection = await createConnection(db.databaseUrl);
-    try {
-      const rows = async <T>(sql: string): Promise<T[]> => (await connection.query(sql))[0] as T[];
-
-      // Every config has its creation audit record, and every creation record its config.
-      expect(
-        await rows(`SELECT c.id FROM two_factor_config c
-          LEFT JOIN audit_event a ON a.config_id = c.id AND a.event = 'config.created' WHERE a.id IS NULL`),
-      ).toEqual([]);
-      expect(
-        await rows(`SELECT a.config_id FROM audit_event a
-          LEFT JOIN two_factor_config c ON c.id = a.config_id WHERE a.event = 'config.created' AND c.id IS NULL`),
-      ).toEqual([]);
-      // An acknowledged enrolment was kept.
-      const enrolled = new Set(
-        (await rows<{ subject_id: string }>('SELECT subject_id FROM two_factor_config')).map((r) => r.subject_id),
-      );
-      const acknowledged = all.filter((s) => s.kind === 'enrol' && s.status === 200);
-      expect(acknowledged.filter((s) => !enrolled.has(s.agentId!))).toEqual([]);
-
-      // Backup codes come in whole sets of 10, written with the audit record of their regeneration.
-      expect(
-        await rows(`SELECT config_id, COUNT(*) AS n FROM backup_code GROUP BY config_id HAVING COUNT(*) <> 10`),
-      ).toEqual([]);
-      expect(
-        await rows(`SELECT b.config_id FROM backup_code b WHERE NOT EXISTS (SELECT 1 FROM audit_event a
-          WHERE a.config_id = b.config_id AND a.event = 'backup_codes.regenerated' AND a.created_at = b.created_at)`),
-      ).toEqual([]);
-
-      // One session per successful login, each with its verify.success record; every acknowledged session exists.
-      const sessions = await rows<{ user_id: string; n: number }>(
-        `SELECT user_id, COUNT(*) AS n FROM two_factor_session WHERE tenant = '${TENANT}' GROUP BY user_id`,
-      );
-      const successes = await rows<{ subject_id: string; n: number }>(
-        `SELECT subject_id, COUNT(*) AS n FROM audit_event WHERE event = 'verify.success' GROUP BY subject_id`,
-      );
-      const asMap = (list: { key: string; n: number }[]) => Object.fromEntries(list.map((r) => [r.key, Number(r.n)]));
-      expect(asMap(sessions.map((r) => ({ key: r.user_id, n: r.n })))).toEqual(
-        asMap(successes.map((r) => ({ key: r.subject_id, n: r.n }))),
-      );
-      const stored = new Set(
-        (await rows<{ public_id: string }>('SELECT public_id FROM two_factor_session')).map((r) => r.public_id),
-      );
-      const loggedIn = all.filter((s) => s.kind === 'login' && s.body?.result === 'success');
-      expect(loggedIn.filter((s) => !stored.has(s.body!.sessionId!))).toEqual([]);
-      figures.push(
-        `${all.length} requests in all (${JSON.stringify(tally(all))}); ${acknowledged.length} acknowledged ` +
-          `enrolments and ${loggedIn.length} logins all stored, no half-written row`,
-      );
-    } finally {
-      await connection.end();
-    }
+    const kept = await expectNothingLostOrHalfWritten(db.databaseUrl, TENANT, all);
+    figures.push(
+      `${all.length} requests in all (${JSON.stringify(tally(all))}); ${kept.enrolments} acknowledged ` +
+        `enrolments and ${kept.logins} logins all stored, no half-written row`,
+    );
   });
 });

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { TOTP_SETTINGS } from '../helpers/suite';
 import { mariadbDatabase, RunningApp, startApp } from '../helpers/test-app';
@@ -30,12 +31,13 @@ export const CLUSTER_SETTINGS = {
   LOG_LEVEL: 'error',
 };
 
-/** Runs scripts/ci/galera-node.sh (kill, start, isolate, rejoin) and returns how long it took. */
-export function galeraNode(command: 'kill' | 'start' | 'isolate' | 'rejoin', node: Node): number {
+/**
+ * Runs scripts/ci/galera-node.sh (kill, start, isolate, rejoin) and returns how long it took. Without
+ * blocking: the instances under test run in this process and keep serving meanwhile.
+ */
+export async function galeraNode(command: 'kill' | 'start' | 'isolate' | 'rejoin', node: Node): Promise<number> {
   const started = Date.now();
-  execFileSync('bash', [join(__dirname, '../../scripts/ci/galera-node.sh'), command, String(node)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  await promisify(execFile)('bash', [join(__dirname, '../../scripts/ci/galera-node.sh'), command, String(node)]);
   return Date.now() - started;
 }
 
