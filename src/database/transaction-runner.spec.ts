@@ -1,16 +1,49 @@
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { TransactionRunner } from './transaction-runner';
+import { errorResponseOf } from '../common/errors/error-envelope';
+import { Metrics } from '../common/metrics/metrics';
+import { ATTEMPTS, backoffMs, TransactionRunner } from './transaction-runner';
 
 const deadlock = () =>
-  new QueryFailedError('INSERT ...', [], Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK' }));
+  new QueryFailedError(
+    'INSERT ...',
+    [],
+    Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK', errno: 1213, sqlState: '40001' }),
+  );
+/** How Galera fails a COMMIT that lost certification: the same error, on COMMIT. */
+const certificationFailure = () =>
+  new QueryFailedError(
+    'COMMIT',
+    [],
+    Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
+      code: 'ER_LOCK_DEADLOCK',
+      errno: 1213,
+      sqlState: '40001',
+    }),
+  );
 
+let metrics: Metrics;
 /** A data source whose transactions just call their work. */
 const runner = () =>
-  new TransactionRunner({
-    transaction: (work: (manager: EntityManager) => Promise<unknown>) => work({} as EntityManager),
-  } as unknown as DataSource);
+  new TransactionRunner(
+    {
+      transaction: (work: (manager: EntityManager) => Promise<unknown>) => work({} as EntityManager),
+    } as unknown as DataSource,
+    metrics,
+  );
+/** twofa_transaction_reruns_total by result. */
+const reruns = async () =>
+  Object.fromEntries(
+    (await metrics.registry.getSingleMetric('twofa_transaction_reruns_total')!.get()).values.map((v) => [
+      v.labels.result,
+      v.value,
+    ]),
+  );
 
 describe(TransactionRunner.name, () => {
+  beforeEach(() => {
+    metrics = new Metrics();
+  });
+
   it('runs a transaction again after a deadlock and returns its result', async () => {
     const work = jest.fn().mockRejectedValueOnce(deadlock()).mockResolvedValueOnce('done');
     await expect(runner().run(work)).resolves.toBe('done');
@@ -29,10 +62,25 @@ describe(TransactionRunner.name, () => {
     expect(write).toHaveBeenCalledTimes(2);
   });
 
-  it('gives up after five deadlocks', async () => {
+  it('reruns a unit whose COMMIT failed Galera certification', async () => {
+    const work = jest.fn().mockRejectedValueOnce(certificationFailure()).mockResolvedValueOnce('committed');
+    await expect(runner().run(work)).resolves.toBe('committed');
+    expect(work).toHaveBeenCalledTimes(2);
+  });
+
+  it(`gives up after ${ATTEMPTS} lost races, and the last one is answered 503, not 500`, async () => {
     const work = jest.fn().mockRejectedValue(deadlock());
-    await expect(runner().run(work)).rejects.toThrow('Deadlock found');
-    expect(work).toHaveBeenCalledTimes(5);
+    const error: unknown = await runner()
+      .run(work)
+      .catch((thrown: unknown) => thrown);
+    expect(work).toHaveBeenCalledTimes(ATTEMPTS);
+    expect(errorResponseOf(error).status).toBe(503);
+    expect(await reruns()).toEqual({ rerun: ATTEMPTS - 1, gave_up: 1 });
+  });
+
+  it('waits a random, growing, capped pause before each rerun', () => {
+    expect([1, 2, 3, 10].map((attempt) => backoffMs(attempt, 1))).toEqual([20, 40, 80, 400]);
+    expect(backoffMs(3, 0)).toBe(0);
   });
 
   it('does not rerun on any other error', async () => {

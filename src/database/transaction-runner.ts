@@ -1,6 +1,8 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { isSerializationFailure } from '../common/errors/database-errors';
+import { Metrics } from '../common/metrics/metrics';
 
 /** Work inside one transaction: everything it does goes through `manager`. */
 export type TransactionWork<T> = (manager: EntityManager) => Promise<T>;
@@ -8,22 +10,29 @@ export type TransactionWork<T> = (manager: EntityManager) => Promise<T>;
 /** Opens one transaction for `work`; it commits when `work` resolves and rolls back when it throws. */
 export type Transaction = <T>(work: TransactionWork<T>) => Promise<T>;
 
-/** InnoDB broke a lock cycle by rolling this transaction back ("try restarting transaction"). */
-export function isDeadlock(error: unknown): boolean {
-  return (
-    error instanceof QueryFailedError &&
-    (error as { driverError?: { code?: string } }).driverError?.code === 'ER_LOCK_DEADLOCK'
-  );
-}
+/**
+ * The failures after which the database rolled the whole transaction back, so a rerun is safe: error
+ * 1213 / SQLSTATE 40001 on any statement, COMMIT included. On one server that is an InnoDB deadlock; on
+ * a Galera cluster also a certification failure at COMMIT and a write replicated from another node that
+ * aborted this transaction (its next statement fails).
+ */
+export const isRerunnable = isSerializationFailure;
 
-/** The failures after which the database rolled the whole transaction back, so a rerun is safe. */
-export function isRerunnable(error: unknown): boolean {
-  return isDeadlock(error);
-}
+/**
+ * Attempts of one unit, at most. In a race of 24 requests for one user over three Galera nodes, the
+ * losers of one round conflict again on the failure count in the next (README.md, "Scaling out").
+ */
+export const ATTEMPTS = 10;
+/**
+ * Pause before rerun n: random in [0, min(CAP, BASE * 2^n)) ("full jitter"), so the requests that lost
+ * one race spread out instead of meeting again. At most about 2 s in all.
+ */
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 400;
 
-const ATTEMPTS = 5;
-/** A random pause before each rerun, growing per attempt, so the victims of one cycle do not meet again. */
-const BACKOFF_MS = 20;
+export function backoffMs(attempt: number, random = Math.random()): number {
+  return random * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
 
 /**
  * The one way the services run transactions. A unit of work is everything a decision rests on: for a
@@ -31,14 +40,19 @@ const BACKOFF_MS = 20;
  * When the database rolls the transaction back for a reason a rerun fixes (`isRerunnable`), the whole
  * unit runs again, reads included, so the rerun decides on what is committed now.
  *
- * Why reruns are needed at all: the backup-code writes take gap locks on (config_id, code_hash), and
+ * Out of attempts, the 1213 goes up and is answered 503 (common/errors/database-errors.ts), never 500.
+ *
+ * Why reruns are needed on one server too: the backup-code writes take gap locks on (config_id, code_hash), and
  * writes for *different* configs whose ids are neighbours in that index wait for each other's gaps.
  * Locking the config row first only orders writes of one config: 19 of 300 concurrent regenerations of
  * 60 configs were still a 500 with it alone, 0 with this rerun.
  */
 @Injectable()
 export class TransactionRunner {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
 
   /** One transaction, rerun whole when it is rolled back for a rerunnable reason. */
   run<T>(work: TransactionWork<T>): Promise<T> {
@@ -63,9 +77,11 @@ export class TransactionRunner {
       try {
         return await unit(transaction);
       } catch (error) {
-        if (attempt >= ATTEMPTS || !isRerunnable(error)) throw error;
+        if (!isRerunnable(error)) throw error;
+        this.metrics.countRerun(attempt >= ATTEMPTS ? 'gave_up' : 'rerun');
+        if (attempt >= ATTEMPTS) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_MS * attempt));
+      await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
     }
   }
 }

@@ -46,6 +46,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly reruns = new Counter({
+    name: 'twofa_transaction_reruns_total',
+    help: 'Units of work rerun after a lost race (deadlock or Galera certification failure), and given up (503)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   private readonly keyUsageSources: (() => Promise<KeyUsage[]>)[] = [];
   private keyUsage: { countedAt: number; rows: KeyUsage[] } | undefined;
 
@@ -90,6 +97,10 @@ export class Metrics {
 
   countVerification(result: VerifyOutcome, method: 'totp' | 'backup' | 'none'): void {
     this.verifications.inc({ result, method });
+  }
+
+  countRerun(result: 'rerun' | 'gave_up'): void {
+    this.reruns.inc({ result });
   }
 }
 
