@@ -382,7 +382,11 @@ const ADMIN: Case[] = [
     body: json({ partneruserid: 'pu-new', agentid: 'ag-x' }),
     ...unknownField('agentid'),
   }),
-  partnerCreate('an existing user', { body: json({ partneruserid: 'pu-a1' }), ...CONFLICT }),
+  // A create repeated while the config is pending answers that config: only another account conflicts.
+  partnerCreate('an existing user, another account', {
+    body: json({ partneruserid: 'pu-a1', account: 'another-account' }),
+    ...CONFLICT,
+  }),
   partnerCreate('text/plain', { body: 'partneruserid=pu-new', type: 'text/plain', ...UNSUPPORTED }),
   partnerCreate('JSON declared windows-1252, with an é in it', {
     body: Buffer.from(json({ partneruserid: 'pu-new', account: 'José' }), 'latin1'),
@@ -496,7 +500,10 @@ const ADMIN: Case[] = [
   agentCreate('the alias partneruserid as null', { body: json({ partneruserid: null }), ...bad('partneruserid') }),
   agentCreate('the alias partneruserid as a number', { body: json({ partneruserid: 7 }), ...bad('partneruserid') }),
   agentCreate('agentid as a boolean', { body: json({ agentid: true }), ...bad('agentid') }),
-  agentCreate('an existing agent', { body: json({ agentid: 'ag-a1' }), ...CONFLICT }),
+  agentCreate('an existing agent, another account', {
+    body: json({ agentid: 'ag-a1', account: 'another-account' }),
+    ...CONFLICT,
+  }),
   on(
     'GET',
     (s) => `/global/2faConfig/${s.agentB}`,

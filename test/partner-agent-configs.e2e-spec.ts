@@ -140,10 +140,25 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
         expect(decodeQrDataUrl(res.body.qrcodeUrl)).toBe(res.body.otpauthUrl);
       });
 
-      it('refuses a second config for the same user with 409 Conflict, also through the alias prefix', async () => {
-        const { userId } = await api.enrol();
-        expectError(await api.create({ [spec.idField]: userId }), 409, 'Conflict');
-        expectError(await api.create({ [spec.idField]: userId }, spec.aliasPrefix), 409, 'Conflict');
+      it('answers a create repeated while the config is pending with that same config, so a retry is safe', async () => {
+        const first = await api.enrol();
+        for (const prefix of [spec.prefix, spec.aliasPrefix]) {
+          const again = expectStatus(await api.create({ [spec.idField]: first.userId }, prefix), 200);
+          expect(again.body).toMatchObject({ id: first.id, secretKey: first.secret, status: 'pending' });
+        }
+        expect(expectStatus(await api.list({ [spec.idField]: first.userId }), 200).body.total).toBe(1);
+      });
+
+      it('refuses a second config for the same user with 409 Conflict once active, or for another account', async () => {
+        const active = await api.enrolActive();
+        expectError(await api.create({ [spec.idField]: active.userId }), 409, 'Conflict');
+        expectError(await api.create({ [spec.idField]: active.userId }, spec.aliasPrefix), 409, 'Conflict');
+        const pending = await api.enrol();
+        expectError(
+          await api.create({ [spec.idField]: pending.userId, account: 'someone-else@example.com' }),
+          409,
+          'Conflict',
+        );
       });
 
       it('works through the alias prefix, making the same resource', async () => {
@@ -162,7 +177,7 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
           expect(res.body).not.toHaveProperty('partneruserid');
           const listed = expectStatus(await api.list({ agentid: userId }), 200);
           expect(listed.body.items.map((item: { id: string }) => item.id)).toEqual([res.body.id]);
-          expectError(await api.create({ agentid: userId }), 409, 'Conflict');
+          expect(expectStatus(await api.create({ agentid: userId }), 200).body.id).toBe(res.body.id);
         });
       }
 

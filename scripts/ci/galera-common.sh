@@ -32,14 +32,10 @@ node_socket() { echo "$(node_dir "$1")/mysqld.sock"; }
 node_log() { echo "$(node_dir "$1")/error.log"; }
 node_cnf() { echo "$(node_dir "$1")/my.cnf"; }
 
-gbin() {
-  local b
-  for b in "$@"; do
-    if command -v "$b" >/dev/null 2>&1; then command -v "$b"; return 0; fi
-    if [ -x "/usr/sbin/$b" ]; then echo "/usr/sbin/$b"; return 0; fi
-  done
-  gdie "none of $* found (apt-get install mariadb-server mariadb-client galera-4 rsync haproxy)"
-}
+# find_bin from the single server's scripts.
+# shellcheck source=scripts/ci/mariadb-common.sh
+. "$GALERA_REPO_ROOT/scripts/ci/mariadb-common.sh"
+gbin() { find_bin "$@" || gdie "none of $* found (apt-get install mariadb-server mariadb-client galera-4 rsync haproxy)"; }
 
 # Root over the node's own socket (no password; the socket is private to GALERA_DIR).
 node_sql() {
@@ -139,11 +135,10 @@ launch_node() {
 
 # The position a crashed node's data stands at, so that it rejoins by IST instead of a full copy.
 recover_position() {
-  local n="$1" out
-  out="$(runuser -u mysql -- "$(gbin mariadbd mysqld)" --defaults-file="$(node_cnf "$n")" --wsrep-recover \
-    --log-error="$(node_dir "$n")/recover.log" 2>&1 || true)"
+  local n="$1"
+  runuser -u mysql -- "$(gbin mariadbd mysqld)" --defaults-file="$(node_cnf "$n")" --wsrep-recover \
+    --log-error="$(node_dir "$n")/recover.log" >/dev/null 2>&1 || true
   grep -ho 'Recovered position: [^ ]*' "$(node_dir "$n")/recover.log" | tail -n 1 | sed 's/Recovered position: //'
-  : "$out"
 }
 
 # Stops node $1: a clean shutdown, SIGKILL when it does not go.

@@ -31,13 +31,10 @@ const runner = () =>
     metrics,
   );
 /** twofa_transaction_reruns_total by result. */
-const reruns = async () =>
-  Object.fromEntries(
-    (await metrics.registry.getSingleMetric('twofa_transaction_reruns_total')!.get()).values.map((v) => [
-      v.labels.result,
-      v.value,
-    ]),
-  );
+async function reruns(): Promise<Record<string, number>> {
+  const metric = await metrics.registry.getSingleMetric('twofa_transaction_reruns_total')!.get();
+  return Object.fromEntries(metric.values.map((value) => [String(value.labels.result), value.value]));
+}
 
 describe(TransactionRunner.name, () => {
   beforeEach(() => {

@@ -68,12 +68,25 @@ export class TwoFactorConfigService {
         await recordAudit(manager, now, auditEntryOf(actor, config, 'config.created', 'success'));
       });
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new DomainError(ErrorCode.Conflict, 'This user already has a 2FA config');
-      }
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      return this.samePendingEnrolment(actor, subject, config.account);
     }
     return this.viewOf(config, 0, enrolment);
+  }
+
+  /**
+   * A create for a user who already has a config. While that config is pending with the same account,
+   * the create answers it (its secret, URI and QR, as a read does): a client whose first create got no
+   * answer, or a 503 after a commit that went through (a cluster stalled past DATABASE_TIMEOUT_MS), may
+   * simply send the create again. Two creates at once get the same config. Anything else is a 409.
+   */
+  private async samePendingEnrolment(actor: Actor, subject: Subject, account: string): Promise<ConfigView> {
+    const existing = await this.configs.findBySubject(actor.tenant, subject);
+    if (existing?.status !== 'pending' || existing.account !== account) {
+      throw new DomainError(ErrorCode.Conflict, 'This user already has a 2FA config');
+    }
+    const [remaining] = await this.configs.backupCodesRemaining([existing.id]);
+    return this.viewOf(existing, remaining, await this.enrolmentOf(existing));
   }
 
   async get(actor: Actor, kind: Subject['kind'], id: string): Promise<ConfigView> {

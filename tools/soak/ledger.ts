@@ -5,7 +5,7 @@
  */
 import { SoakUser } from './users';
 
-export type RaceKind = 'totp' | 'backup' | 'enrol' | 'session';
+export type RaceKind = 'totp' | 'backup' | 'session';
 
 export interface RaceTally {
   run: number;
