@@ -82,6 +82,9 @@ const TOKENS = {
   activeUserA: { tenant: TENANT_A, sub: 'reset-caller', scope: 'user', kind: 'partner' },
   resetA: { tenant: TENANT_A, sub: 'reset-caller', scope: 'users:reset', kind: 'partner' },
   resetNoKindA: { tenant: TENANT_A, sub: 'reset-caller', scope: 'users:reset user' },
+  /** Reset callers without active 2FA: none at all, and the pending partner pu-a1. */
+  resetNo2faA: { tenant: TENANT_A, sub: 'no-2fa-a', scope: 'users:reset', kind: 'partner' },
+  resetPendingA: { tenant: TENANT_A, sub: 'pu-a1', scope: 'users:reset', kind: 'partner' },
   auditA: { tenant: TENANT_A, sub: 'auditor-a', scope: 'audit:read' },
   metricsA: { tenant: TENANT_A, sub: 'scraper', scope: 'metrics:read' },
   /** Every scope except audit:read. */
@@ -760,6 +763,12 @@ const SESSIONS: Case[] = [
 
 const generateKey = (token: TokenName = 'userA') => on('PUT', '/users/2fa/generate-key', token);
 const reset = (token: TokenName = 'resetA') => on('PUT', '/users/2fa/reset', token);
+/** Every refusal of the reset caller's code: one 403 naming callerCode, audited, a failure on the caller. */
+const CALLER_REFUSED = {
+  ...FORBIDDEN,
+  fieldName: 'callerCode',
+  writes: { audit: ['verify.fail'], failureOf: (s: Seeded) => s.callerA.id },
+};
 const resetBody = (fields: Record<string, unknown>) =>
   json({ targetUserId: 'pu-a1', callerCode: '123456', organisationId: TENANT_A, ...fields });
 
@@ -806,9 +815,32 @@ const USERS: Case[] = [
     body: resetBody({ callerCode: 'K7Q2M-9XHſD' }),
     ...bad('callerCode'),
   }),
-  reset()('an unknown target', { body: resetBody({ targetUserId: 'nobody-here' }), ...NOT_FOUND }),
-  reset()("another tenant's user as the target", { body: resetBody({ targetUserId: 'pu-b1' }), ...NOT_FOUND }),
-  reset()('an SQL-looking target', { body: resetBody({ targetUserId: SQL }), ...NOT_FOUND }),
+  // The caller's code is checked before the target is looked up: without an accepted code, an unknown,
+  // foreign or odd target gets exactly the refusal a known one gets.
+  reset()('an unknown target with a wrong callerCode: the same 403 as a known one', {
+    body: (s) => resetBody({ targetUserId: 'nobody-here', callerCode: wrongCode(s.callerA.secret) }),
+    ...CALLER_REFUSED,
+  }),
+  reset()("another tenant's user as the target with a wrong callerCode: the same 403", {
+    body: (s) => resetBody({ targetUserId: 'pu-b1', callerCode: wrongCode(s.callerA.secret) }),
+    ...CALLER_REFUSED,
+  }),
+  reset()('an SQL-looking target with a wrong callerCode: the same 403', {
+    body: (s) => resetBody({ targetUserId: SQL, callerCode: wrongCode(s.callerA.secret) }),
+    ...CALLER_REFUSED,
+  }),
+  reset('resetNo2faA')('a caller without any 2FA, an unknown target: 403 callerCode, audited', {
+    body: resetBody({ targetUserId: 'nobody-here' }),
+    ...FORBIDDEN,
+    fieldName: 'callerCode',
+    writes: VERIFY_FAIL,
+  }),
+  reset('resetPendingA')('a caller whose 2FA is only pending: 403 callerCode, audited, nothing counted', {
+    body: resetBody({ targetUserId: 'ag-a1' }),
+    ...FORBIDDEN,
+    fieldName: 'callerCode',
+    writes: VERIFY_FAIL,
+  }),
   reset()('a target with a NUL byte', { body: resetBody({ targetUserId: 'pu\u0000a1' }), ...bad('targetUserId') }),
   reset()('targetKind admin', { body: resetBody({ targetKind: 'admin' }), ...bad('targetKind') }),
   reset()("another tenant's organisationId", {
@@ -823,9 +855,7 @@ const USERS: Case[] = [
   reset('expired')('an expired token', { body: resetBody({}), ...UNAUTHORIZED }),
   reset()('a wrong callerCode: 403, audited, one more failure on the caller (not the target)', {
     body: (s) => resetBody({ callerCode: wrongCode(s.callerA.secret) }),
-    ...FORBIDDEN,
-    fieldName: 'callerCode',
-    writes: { audit: ['verify.fail'], failureOf: (s) => s.callerA.id },
+    ...CALLER_REFUSED,
   }),
 ];
 

@@ -347,14 +347,15 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
         configId: target.configId,
       });
 
-      // The target can enrol afresh; a second reset of the now-unknown target is 404.
+      // The target can enrol afresh. The spent code again is refused before any target is looked up.
       await api.enrol('acme', 'agent', 'agent-target');
       const again = await api.reset('acme', 'agent-caller', {
         targetUserId: 'no-such-agent',
         callerCode: oathtoolTotp(caller.secret, { at: nowSeconds() + 30 }),
         organisationId: 'acme',
       });
-      expect(again.status).toBe(404);
+      expect(again.status).toBe(403);
+      expect(fieldNames(again)).toEqual(['callerCode']);
     });
   });
 
@@ -471,11 +472,86 @@ describe.each(testDatabases())('PUT /users/2fa/reset on $name', (database: TestD
   });
 });
 
+describe.each(testDatabases())('PUT /users/2fa/reset checks the caller first on $name', (database: TestDatabase) => {
+  const running = withApp(database, BASE_SETTINGS);
+  const api = apiOf(running);
+
+  /** The answer, with only what a caller sees of it: status, errorCode, fields and message. */
+  const seen = (res: { status: number; body: { responseStatus?: { errorCode: string; message: string } } }) => ({
+    status: res.status,
+    errorCode: res.body.responseStatus?.errorCode,
+    message: res.body.responseStatus?.message,
+    fields: res.status === 403 ? fieldNames(res) : [],
+  });
+  const REFUSED = {
+    status: 403,
+    errorCode: 'Forbidden',
+    message: 'callerCode was not accepted',
+    fields: ['callerCode'],
+  };
+
+  it('a caller whose code is not accepted gets the same 403 for a known and an unknown target, each counted and audited', async () => {
+    const known = await enrolledTarget(api, 'acme', 'agent', 'probe-known');
+    const caller = await activeCaller(api, 'acme', 'prober');
+    const before = (await api.findConfig('acme', 'agent', 'prober'))[0];
+
+    for (const callerCode of [wrongCode(caller.secret), caller.usedCode]) {
+      for (const targetUserId of ['probe-known', 'probe-unknown']) {
+        const res = await api.reset('acme', 'prober', { targetUserId, callerCode, organisationId: 'acme' });
+        expect(seen(res)).toEqual(REFUSED);
+      }
+    }
+    // Counted like logins: two wrong codes and two replays.
+    const after = await api.getConfig('acme', 'agent', before.id);
+    expect(after.body.consecutiveFailures).toBe(4);
+    expect((await api.audit('acme', { event: 'verify.fail', subject: 'prober' })).total).toBe(2);
+    expect((await api.audit('acme', { event: 'verify.replay', subject: 'prober' })).total).toBe(2);
+    expectStatus(await api.getConfig('acme', 'agent', known.configId), 200);
+
+    // Callers without active 2FA (none, pending): the same 403 whichever the target, audited as verify.fail.
+    const pending = expectStatus(await api.generateKey('acme', 'prober-pending', { organisationId: 'acme' }), 200);
+    const pendingSecret = parseOtpauth(pending.body.twoFactorUri).params.get('secret')!;
+    for (const [sub, callerCode] of [
+      ['prober-none', '123456'],
+      ['prober-pending', oathtoolTotp(pendingSecret)],
+    ]) {
+      for (const targetUserId of ['probe-known', 'probe-unknown']) {
+        const res = await api.reset('acme', sub, { targetUserId, callerCode, organisationId: 'acme' });
+        expect(seen(res)).toEqual(REFUSED);
+      }
+      expect((await api.audit('acme', { event: 'verify.fail', subject: sub })).total).toBe(2);
+    }
+    expect((await api.findConfig('acme', 'agent', 'prober-pending'))[0].status).toBe('pending');
+  });
+
+  it("an unknown target is 404 only once the caller's code is accepted, and that code stays spent", async () => {
+    const known = await enrolledTarget(api, 'acme', 'agent', 'spent-known');
+    const caller = await activeCaller(api, 'acme', 'spender');
+    const code = oathtoolTotp(caller.secret, { at: nowSeconds() + 30 });
+
+    const unknown = await api.reset('acme', 'spender', {
+      targetUserId: 'spent-unknown',
+      callerCode: code,
+      organisationId: 'acme',
+    });
+    expect(seen(unknown)).toMatchObject({ status: 404, errorCode: 'NotFound' });
+    expect((await api.audit('acme', { event: 'verify.success', subject: 'spender' })).total).toBe(2);
+
+    const replayed = await api.reset('acme', 'spender', {
+      targetUserId: 'spent-known',
+      callerCode: code,
+      organisationId: 'acme',
+    });
+    expect(seen(replayed)).toEqual(REFUSED);
+    expectStatus(await api.getConfig('acme', 'agent', known.configId), 200);
+  });
+});
+
 describe.each(testDatabases())('PUT /users/2fa/reset caller lockout on $name', (database: TestDatabase) => {
   const running = withApp(database, { ...BASE_SETTINGS, LOCKOUT_MAX_FAILURES: '3' });
   const api = apiOf(running);
 
-  it('LOCKOUT_MAX_FAILURES wrong caller codes lock the caller: then 429 with Retry-After, even for the right code', async () => {
+  it('LOCKOUT_MAX_FAILURES wrong caller codes lock the caller: then the same 403, even for the right code', async () => {
     const target = await enrolledTarget(api, 'acme', 'agent', 'agent-target');
     const caller = await activeCaller(api, 'acme', 'agent-caller');
     const body = { targetUserId: 'agent-target', organisationId: 'acme' };
@@ -490,14 +566,13 @@ describe.each(testDatabases())('PUT /users/2fa/reset caller lockout on $name', (
       ...body,
       callerCode: oathtoolTotp(caller.secret, { at: nowSeconds() + 30 }),
     });
-    expect(locked.status).toBe(429);
-    expect(locked.body.responseStatus.errorCode).toBe('TooManyAttempts');
-    const retryAfter = Number(locked.headers['retry-after']);
-    expect(Number.isInteger(retryAfter)).toBe(true);
-    expect(retryAfter).toBeGreaterThan(800);
-    expect(retryAfter).toBeLessThanOrEqual(900);
+    expect(locked.status).toBe(403);
+    expect(locked.body.responseStatus.errorCode).toBe('Forbidden');
+    expect(fieldNames(locked)).toEqual(['callerCode']);
+    expect(locked.headers['retry-after']).toBeUndefined();
+    expect((await api.audit('acme', { event: 'verify.locked', subject: 'agent-caller' })).total).toBe(1);
 
-    // The lock is the caller's own 2FA: their login is locked too; the target is untouched.
+    // The lock is the caller's own 2FA: their login is locked too (429); the target is untouched.
     const login = await api.login('acme', 'agent', 'agent-caller', oathtoolTotp(caller.secret));
     expect(login.status).toBe(429);
     expect(login.headers['retry-after']).toBeDefined();

@@ -50,7 +50,7 @@ export class CodeVerificationService {
    * success makes a TwoFactorSession in the same transaction.
    */
   async verifyLogin(actor: Actor, subject: Subject, code: string): Promise<LoginVerification> {
-    const outcome = await this.verifyCode(actor, subject, code, 'code', (manager, _config, now) =>
+    const outcome = await this.verifyCode(actor, subject, code, 'code', 'pending-or-active', (manager, _config, now) =>
       this.sessions.createInTransaction(manager, actor.tenant, subject.kind, subject.subjectId, now),
     );
     return outcome.verified
@@ -59,35 +59,52 @@ export class CodeVerificationService {
   }
 
   /**
-   * Seed 004's reset: the caller proves their own active 2FA with a code (checked like a login:
-   * replay, lockout), and in the same transaction the target's config, backup codes and sessions go.
+   * Seed 004's reset. The caller's own code is checked first, like a login (replay, lockout, counted,
+   * audited); every refusal of the caller is the same 403 naming callerCode, so a caller without an
+   * accepted code learns nothing about the target. Only then, in the transaction that consumed the
+   * caller's step, the target's config, backup codes and sessions go; an unknown target is a 404 after
+   * that transaction commits, so the caller's step stays spent.
    */
   async resetOther(actor: Actor, caller: Subject, callerCode: string, target: Subject): Promise<void> {
     if (caller.kind === target.kind && caller.subjectId === target.subjectId) {
       throw DomainError.invalidField('targetUserId', 'Use the admin API to reset your own 2FA', 'SelfReset');
     }
-    const targetConfig = await this.configs.findBySubject(actor.tenant, target);
-    if (!targetConfig) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
-    const callerConfig = await this.configs.findBySubject(actor.tenant, caller);
-    if (callerConfig?.status !== 'active') {
-      throw this.callerCodeRefused('A reset needs your own active 2FA');
+    let outcome: Outcome<boolean>;
+    try {
+      outcome = await this.verifyCode(
+        actor,
+        caller,
+        callerCode,
+        'callerCode',
+        'active',
+        async (manager, _config, now) => {
+          const targetConfig = await this.configs.findBySubject(actor.tenant, target, manager);
+          if (!targetConfig || !(await this.configs.delete(manager, actor.tenant, targetConfig.id))) return false;
+          await this.sessions.removeForUserInTransaction(manager, actor.tenant, target);
+          await recordAudit(manager, now, auditEntryOf(actor, targetConfig, 'reset', 'success'));
+          return true;
+        },
+      );
+    } catch (error) {
+      // A locked caller is refused like any other: the lock is the caller's, not news about the target.
+      if (error instanceof DomainError && error.code === ErrorCode.TooManyAttempts) throw callerCodeRefused();
+      throw error;
     }
-    const outcome = await this.verifyCode(actor, caller, callerCode, 'callerCode', async (manager, _config, now) => {
-      if (!(await this.configs.delete(manager, actor.tenant, targetConfig.id))) {
-        throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
-      }
-      await this.sessions.removeForUserInTransaction(manager, actor.tenant, target);
-      await recordAudit(manager, now, auditEntryOf(actor, targetConfig, 'reset', 'success'));
-    });
-    if (!outcome.verified) throw this.callerCodeRefused('callerCode is not valid');
+    if (!outcome.verified) throw callerCodeRefused();
+    if (!outcome.value) throw new DomainError(ErrorCode.NotFound, 'The target user has no 2FA config');
   }
 
-  /** The one code check behind login and reset. */
+  /**
+   * The one code check behind login and reset. `usable` says which configs may take a code: a login
+   * also takes a pending config's first code (it activates it), a reset only an active one's. Any other
+   * user gets the dummy path: the same TOTP work, `verify.fail`, nothing counted.
+   */
   private async verifyCode<T>(
     actor: Actor,
     subject: Subject,
     code: string,
     fieldName: string,
+    usable: 'pending-or-active' | 'active',
     onVerified: OnVerified<T>,
   ): Promise<Outcome<T>> {
     const isTotpShaped = this.totp.isWellFormedCode(code, 6) || this.totp.isWellFormedCode(code, 8);
@@ -103,7 +120,7 @@ export class CodeVerificationService {
       const now = this.clock.now();
       const config = await this.configs.findBySubject(actor.tenant, subject);
 
-      if (!config || config.status === 'disabled') {
+      if (!config || config.status === 'disabled' || (usable === 'active' && config.status !== 'active')) {
         this.dummyVerification(code, now);
         // A transaction around one INSERT is not needed for atomicity: it keeps the round trips close to
         // a wrong code's (BEGIN, write, COMMIT), so the answer's timing does not tell unknown users apart.
@@ -229,10 +246,11 @@ export class CodeVerificationService {
       now,
     );
   }
+}
 
-  private callerCodeRefused(message: string): DomainError {
-    return new DomainError(ErrorCode.Forbidden, message, [
-      { errorCode: 'InvalidCode', fieldName: 'callerCode', message },
-    ]);
-  }
+function callerCodeRefused(): DomainError {
+  const message = 'callerCode was not accepted';
+  return new DomainError(ErrorCode.Forbidden, message, [
+    { errorCode: 'InvalidCode', fieldName: 'callerCode', message },
+  ]);
 }

@@ -1,11 +1,11 @@
 import { Body, Controller, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { Principal } from '../common/auth/principal';
 import { CurrentActor, CurrentPrincipal, RequireScope } from '../common/auth/require-scope.decorator';
@@ -63,18 +63,21 @@ export class UsersController {
   @ApiOperation({
     summary: "Remove another user's 2FA (config, backup codes, sessions)",
     description:
-      'Needs your own active 2FA: callerCode is checked like a login code (single use, lockout). A wrong code is 403 with fieldName callerCode.',
+      'Needs your own active 2FA. callerCode is checked first, like a login code (single use, counted towards ' +
+      'your lockout, audited): no active 2FA, a wrong, replayed or locked code are all the same 403 with ' +
+      'fieldName callerCode. Only then is the target looked up; an accepted code stays spent even when the ' +
+      'target is unknown (404).',
   })
   @ApiOkResponse({ type: ResetResponse })
-  @ApiNotFoundResponse({
-    description: 'The target has no 2FA config in your tenant',
+  @ApiForbiddenResponse({
+    description: 'callerCode was not accepted (also: organisationId not yours, or a token without kind)',
     type: ErrorEnvelopeDto,
-    example: errorExample(ErrorCode.NotFound, 'The target has no 2FA config in your tenant'),
+    example: errorExample(ErrorCode.Forbidden, 'callerCode was not accepted', 'callerCode'),
   })
-  @ApiTooManyRequestsResponse({
-    description: 'Your own 2FA is locked',
+  @ApiNotFoundResponse({
+    description: 'Your code was accepted, but the target has no 2FA config in your tenant',
     type: ErrorEnvelopeDto,
-    example: errorExample(ErrorCode.TooManyAttempts, 'Your own 2FA is locked'),
+    example: errorExample(ErrorCode.NotFound, 'The target user has no 2FA config'),
   })
   async reset(
     @CurrentPrincipal() principal: Principal,
