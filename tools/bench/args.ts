@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../shared/options';
 
 export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr', 'mixed'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
@@ -42,13 +43,6 @@ const HELP = `npm run bench -- [options]
                      instead of one process; --workers N sets the count (implies --cluster)
   --out FILE         result JSON (default tools/bench/results/latest.json)
 Environment: DATABASE_URL=mysql://... benchmarks that database instead of a temporary SQLite file.`;
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../shared/options';
 
 export interface SoakOptions {
   /** Seconds of mixed traffic after the warm-up; the memory and error verdicts cover this span. */
@@ -24,13 +25,6 @@ const HELP = `npm run soak -- [options]
   --out FILE        result JSON (default tools/soak/results/latest.json)
 Environment: DATABASE_URL=mysql://user:pass@127.0.0.1:3306/db (loopback only): the soak creates
 <db>_soak_<random> on that server and drops it at the end. Without it: one temporary SQLite file.`;
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 export function parseSoakOptions(argv: string[]): SoakOptions {
   const { values } = parseArgs({
