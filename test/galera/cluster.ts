@@ -48,6 +48,15 @@ export function onServer(url: string, server: string): string {
   return moved.toString();
 }
 
+/**
+ * The status of node N's clustercheck responder (src/clustercheck.ts), which start-galera.sh runs on the
+ * node's SQL port + 40 (scripts/ci/galera-common.sh).
+ */
+export async function clustercheckStatus(node: Node): Promise<number> {
+  const port = Number(new URL(NODE_URLS[node - 1]).port) + 40;
+  return (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })).status;
+}
+
 /** A global status variable of a node, read over its own SQL port. */
 export async function nodeStatus(node: Node, name: string): Promise<string | null> {
   const connection = await createConnection({ uri: NODE_URLS[node - 1], connectTimeout: 2000 });

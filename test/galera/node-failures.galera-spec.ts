@@ -3,9 +3,11 @@ import { sleep } from '../helpers/time';
 import { mintToken } from '../helpers/tokens';
 import {
   CLUSTER_SETTINGS,
+  clustercheckStatus,
   describeOnGalera,
   galeraNode,
   Instances,
+  NODES,
   nodeStatus,
   report,
   send,
@@ -115,6 +117,14 @@ describeOnGalera('a node fails under traffic', () => {
     const isolatedMs = await waitFor('node 3 non-primary', async () => (await nodeStatus(3, 'wsrep_ready')) === 'OFF');
     const isolatedAt = Date.now();
     await waitFor('instance on node 3 not ready', async () => (await ready(ON_FAILING_NODE)) === 503);
+    // HAProxy's check agrees: the isolated node is not to be used, the others are.
+    await waitFor(
+      'clustercheck: 200, 200, 503',
+      async () => {
+        return (await Promise.all(NODES.map(clustercheckStatus))).join() === '200,200,503';
+      },
+      10_000,
+    );
     await sleep(3000);
     const rejoinAt = Date.now();
     const rejoinMs = await galeraNode('rejoin', 3);

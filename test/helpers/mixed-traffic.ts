@@ -82,7 +82,8 @@ export class Traffic {
 
   private async loop(loop: number): Promise<void> {
     for (let i = loop; this.running; i++) {
-      const instance = i % this.instances.length;
+      // Each kind of request goes to every instance in turn (i % n alone would tie kinds to instances).
+      const instance = (i + Math.floor(i / 6)) % this.instances.length;
       const base = this.instances[instance].url;
       const user = this.users[i % this.users.length];
       switch (i % 6) {
