@@ -1,7 +1,6 @@
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { parse as parseContentType } from 'content-type';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
@@ -9,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { setUpOpenApi } from './app.openapi';
 import { httpConfig } from './config/app.config';
 import { DomainError } from './common/errors/domain-error';
 import { ErrorCode } from './common/errors/error-code';
@@ -112,7 +112,7 @@ function configureApp(app: NestFastifyApplication, http: ConfigType<typeof httpC
   configureBodyParsing(fastify);
   answerSlowRequests(fastify, http.requestTimeoutMs);
   observeRequests(fastify, app.get(Metrics));
-  setUpSwagger(app);
+  setUpOpenApi(app);
 }
 
 /**
@@ -199,25 +199,5 @@ function observeRequests(fastify: FastifyInstance, metrics: Metrics): void {
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
-  });
-}
-
-function setUpSwagger(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('twofa')
-      .setDescription(
-        'Multi-tenant two-factor authentication: TOTP (RFC 6238) with replay protection, lockout and backup codes.\n\n' +
-          'Every error has the body `{"responseStatus":{"errorCode","message","errors":[{"errorCode","fieldName","message"}]}}`. ' +
-          'Mint a token for "Authorize" with `npm run token -- --tenant acme --sub admin1 --scope "partner:admin"`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
   });
 }

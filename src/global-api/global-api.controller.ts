@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiExcludeController, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { API_TAGS } from '../common/http/api-tags';
+import { ApiNeedsDatabase } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
 import { NoStore } from '../common/http/no-store.decorator';
 import {
@@ -25,8 +27,9 @@ import {
 } from './dto/agent-config.dto';
 
 /** Agents' 2FA configs, for agent administrators. */
-@ApiTags('Agent 2FA configs (admin)')
+@ApiTags(API_TAGS.agentConfigs.name)
 @RequireScope('agent:admin')
+@ApiNeedsDatabase()
 @Controller('globalapi/2faConfig')
 export class GlobalApiController {
   constructor(private readonly twoFactor: TwoFactorConfigService) {}
@@ -34,14 +37,26 @@ export class GlobalApiController {
   @Post()
   @HttpCode(200)
   @NoStore()
-  @ApiEnrolConfig('an agent', AgentConfigResponse)
+  @ApiEnrolConfig({
+    operationId: 'createAgentConfig',
+    alias: 'POST /global/2faConfig',
+    who: 'an agent',
+    request: CreateAgentConfigRequest,
+    response: AgentConfigResponse,
+    example: { agentid: 'agent-007', account: 'bob@example.com' },
+  })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateAgentConfigRequest): Promise<AgentConfigResponse> {
     const subject = { kind: 'agent', subjectId: agentIdOf(body) } as const;
     return toConfigResponse('agentid', await this.twoFactor.enrol(actor, subject, body.account));
   }
 
   @Get()
-  @ApiListConfigs('agent', AgentConfigPage)
+  @ApiListConfigs({
+    operationId: 'listAgentConfigs',
+    alias: 'GET /global/2faConfig',
+    who: 'agent',
+    page: AgentConfigPage,
+  })
   async list(@CurrentActor() actor: Actor, @Query() query: ListAgentConfigsQuery): Promise<AgentConfigPage> {
     const filter = { subjectId: query.agentid, status: query.status, page: query.page, perPage: query.perPage };
     return toConfigPage('agentid', await this.twoFactor.list(actor, 'agent', filter), query);
@@ -49,14 +64,18 @@ export class GlobalApiController {
 
   @Get(':id')
   @NoStore()
-  @ApiGetConfig(AgentConfigResponse)
+  @ApiGetConfig({ operationId: 'getAgentConfig', alias: 'GET /global/2faConfig/{id}', response: AgentConfigResponse })
   async get(@CurrentActor() actor: Actor, @Param('id', CONFIG_ID) id: string): Promise<AgentConfigResponse> {
     return toConfigResponse('agentid', await this.twoFactor.get(actor, 'agent', id));
   }
 
   @Put(':id')
   @NoStore()
-  @ApiUpdateConfig(AgentConfigResponse)
+  @ApiUpdateConfig({
+    operationId: 'updateAgentConfig',
+    alias: 'PUT /global/2faConfig/{id}',
+    response: AgentConfigResponse,
+  })
   async update(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,
@@ -67,7 +86,7 @@ export class GlobalApiController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiDeleteConfig()
+  @ApiDeleteConfig({ operationId: 'deleteAgentConfig', alias: 'DELETE /global/2faConfig/{id}' })
   async remove(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,
@@ -79,7 +98,10 @@ export class GlobalApiController {
   @Post(':id/backupCodes')
   @HttpCode(200)
   @NoStore()
-  @ApiRegenerateBackupCodes()
+  @ApiRegenerateBackupCodes({
+    operationId: 'regenerateAgentBackupCodes',
+    alias: 'POST /global/2faConfig/{id}/backupCodes',
+  })
   async backupCodes(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,

@@ -2,6 +2,8 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiExcludeController, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { API_TAGS } from '../common/http/api-tags';
+import { ApiNeedsDatabase } from '../common/http/error-envelope.dto';
 import { NoStore } from '../common/http/no-store.decorator';
 import { ApiVerifyLogin } from '../two-factor/http/config-api.docs';
 import { LoginVerificationResponse } from '../two-factor/http/config.dto';
@@ -9,8 +11,9 @@ import { CodeVerificationService } from '../two-factor/code-verification.service
 import { VerifyAgentCodeRequest } from './dto/verify-agent-code.dto';
 
 /** An agent's second factor at login. */
-@ApiTags('Agent login')
+@ApiTags(API_TAGS.agentLogin.name)
 @RequireScope('agent:login')
+@ApiNeedsDatabase()
 @Controller('loginapi')
 export class LoginController {
   constructor(private readonly verification: CodeVerificationService) {}
@@ -19,7 +22,13 @@ export class LoginController {
   @Post('2fa::verify')
   @HttpCode(200)
   @NoStore()
-  @ApiVerifyLogin('an agent')
+  @ApiVerifyLogin({
+    operationId: 'verifyAgentLogin',
+    alias: 'POST /global/2fa:verify',
+    who: 'an agent',
+    request: VerifyAgentCodeRequest,
+    example: { agentid: 'agent-007', code: '081804' },
+  })
   verify(@CurrentActor() actor: Actor, @Body() body: VerifyAgentCodeRequest): Promise<LoginVerificationResponse> {
     return this.verification.verifyLogin(actor, { kind: 'agent', subjectId: body.agentid }, body.code);
   }

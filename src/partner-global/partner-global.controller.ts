@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiExcludeController, ApiTags } from '@nestjs/swagger';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
+import { API_TAGS } from '../common/http/api-tags';
+import { ApiNeedsDatabase } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
 import { NoStore } from '../common/http/no-store.decorator';
 import {
@@ -24,8 +26,9 @@ import {
 } from './dto/partner-user-config.dto';
 
 /** Partner users' 2FA configs, for partner administrators. */
-@ApiTags('PartnerUser 2FA configs (admin)')
+@ApiTags(API_TAGS.partnerConfigs.name)
 @RequireScope('partner:admin')
+@ApiNeedsDatabase()
 @Controller('partnerglobalapi/2faConfig')
 export class PartnerGlobalController {
   constructor(private readonly twoFactor: TwoFactorConfigService) {}
@@ -33,7 +36,14 @@ export class PartnerGlobalController {
   @Post()
   @HttpCode(200)
   @NoStore()
-  @ApiEnrolConfig('a partner user', PartnerUserConfigResponse)
+  @ApiEnrolConfig({
+    operationId: 'createPartnerUserConfig',
+    alias: 'POST /partnerglobal/2faConfig',
+    who: 'a partner user',
+    request: CreatePartnerUserConfigRequest,
+    response: PartnerUserConfigResponse,
+    example: { partneruserid: 'pu-10042', account: 'alice@example.com' },
+  })
   async create(
     @CurrentActor() actor: Actor,
     @Body() body: CreatePartnerUserConfigRequest,
@@ -43,7 +53,12 @@ export class PartnerGlobalController {
   }
 
   @Get()
-  @ApiListConfigs('partner user', PartnerUserConfigPage)
+  @ApiListConfigs({
+    operationId: 'listPartnerUserConfigs',
+    alias: 'GET /partnerglobal/2faConfig',
+    who: 'partner-user',
+    page: PartnerUserConfigPage,
+  })
   async list(
     @CurrentActor() actor: Actor,
     @Query() query: ListPartnerUserConfigsQuery,
@@ -54,14 +69,22 @@ export class PartnerGlobalController {
 
   @Get(':id')
   @NoStore()
-  @ApiGetConfig(PartnerUserConfigResponse)
+  @ApiGetConfig({
+    operationId: 'getPartnerUserConfig',
+    alias: 'GET /partnerglobal/2faConfig/{id}',
+    response: PartnerUserConfigResponse,
+  })
   async get(@CurrentActor() actor: Actor, @Param('id', CONFIG_ID) id: string): Promise<PartnerUserConfigResponse> {
     return toConfigResponse('partneruserid', await this.twoFactor.get(actor, 'partner', id));
   }
 
   @Put(':id')
   @NoStore()
-  @ApiUpdateConfig(PartnerUserConfigResponse)
+  @ApiUpdateConfig({
+    operationId: 'updatePartnerUserConfig',
+    alias: 'PUT /partnerglobal/2faConfig/{id}',
+    response: PartnerUserConfigResponse,
+  })
   async update(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,
@@ -72,7 +95,7 @@ export class PartnerGlobalController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiDeleteConfig()
+  @ApiDeleteConfig({ operationId: 'deletePartnerUserConfig', alias: 'DELETE /partnerglobal/2faConfig/{id}' })
   async remove(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,
@@ -84,7 +107,10 @@ export class PartnerGlobalController {
   @Post(':id/backupCodes')
   @HttpCode(200)
   @NoStore()
-  @ApiRegenerateBackupCodes()
+  @ApiRegenerateBackupCodes({
+    operationId: 'regeneratePartnerUserBackupCodes',
+    alias: 'POST /partnerglobal/2faConfig/{id}/backupCodes',
+  })
   async backupCodes(
     @CurrentActor() actor: Actor,
     @Param('id', CONFIG_ID) id: string,

@@ -1,20 +1,36 @@
-import { ErrorCode } from '../common/errors/error-code';
-import { Body, Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put, Query, Res } from '@nestjs/common';
 import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  PipeTransform,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
 import { DomainError } from '../common/errors/domain-error';
-import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
-import { SessionView, TwoFactorSessionService } from '../two-factor/two-factor-session.service';
+import { ErrorCode } from '../common/errors/error-code';
+import { API_TAGS } from '../common/http/api-tags';
+import { ApiErrorResponse, ApiInvalidRequest, ApiNeedsDatabase, ApiReadsBody } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
+import { NoStore } from '../common/http/no-store.decorator';
+import { SessionView, TwoFactorSessionService } from '../two-factor/two-factor-session.service';
 import {
   CreateSessionRequest,
   ListSessionsQuery,
@@ -23,7 +39,6 @@ import {
   SessionResponse,
   UpdateSessionRequest,
 } from './dto/session.dto';
-import { NoStore } from '../common/http/no-store.decorator';
 
 /** A public_id in the path is shaped like every stored one, or it is a 400 naming it (as config ids are). */
 const publicIdParam: PipeTransform<string, string> = {
@@ -32,6 +47,15 @@ const publicIdParam: PipeTransform<string, string> = {
     return value;
   },
 };
+
+/** Swagger of the `public_id` path parameter and the answers of a route that looks one up. */
+function ApiPublicIdPath(): MethodDecorator {
+  return applyDecorators(
+    ApiParam({ name: 'public_id', schema: { type: 'string', pattern: PUBLIC_ID.source, maxLength: 64 } }),
+    ApiInvalidRequest('public_id', PUBLIC_ID_MESSAGE, 'Invalid'),
+    ApiErrorResponse(ErrorCode.NotFound, 'No such live session in your tenant', { message: 'Session not found' }),
+  );
+}
 
 function toResponse(view: SessionView): SessionResponse {
   return {
@@ -43,13 +67,9 @@ function toResponse(view: SessionView): SessionResponse {
   };
 }
 
-@ApiTags('TwoFactorSession')
+@ApiTags(API_TAGS.sessions.name)
 @RequireScope('sessions:admin')
-@ApiNotFoundResponse({
-  description: 'No such live session in your tenant',
-  type: ErrorEnvelopeDto,
-  example: errorExample(ErrorCode.NotFound, 'No such live session in your tenant'),
-})
+@ApiNeedsDatabase()
 @Controller('TwoFactorSession')
 export class SessionsController {
   constructor(private readonly sessions: TwoFactorSessionService) {}
@@ -57,8 +77,16 @@ export class SessionsController {
   @Post()
   @HttpCode(201)
   @NoStore()
-  @ApiOperation({ summary: 'Create a session record (public_id generated when absent)' })
+  @ApiOperation({
+    operationId: 'createSession',
+    summary: 'Create a session record',
+    description: 'A successful login makes one itself; this is for systems that record sessions of their own.',
+  })
+  @ApiBody({ type: CreateSessionRequest, examples: { session: { value: { user_id: 'pu-10042', bool: true } } } })
   @ApiCreatedResponse({ type: SessionResponse })
+  @ApiInvalidRequest('bool', 'bool must be a boolean value', 'IsBoolean')
+  @ApiErrorResponse(ErrorCode.Conflict, 'The public_id is taken')
+  @ApiReadsBody()
   async create(@CurrentActor() actor: Actor, @Body() body: CreateSessionRequest): Promise<SessionResponse> {
     return toResponse(
       await this.sessions.create(actor, { userId: body.user_id, publicId: body.public_id, bool: body.bool }),
@@ -67,11 +95,18 @@ export class SessionsController {
 
   @Get()
   @NoStore()
-  @ApiOperation({ summary: 'List live sessions; the total is in the X-Total-Count header' })
+  @ApiOperation({
+    operationId: 'listSessions',
+    summary: 'List live sessions',
+    description: 'A JSON array of one page; the total of live sessions is in the `X-Total-Count` header.',
+  })
   @ApiOkResponse({
     type: [SessionResponse],
-    headers: { 'X-Total-Count': { description: 'All live sessions of your tenant', schema: { type: 'integer' } } },
+    headers: {
+      'X-Total-Count': { description: 'All live sessions of your tenant', schema: { type: 'integer', minimum: 0 } },
+    },
   })
+  @ApiInvalidRequest('responsePerPage', 'responsePerPage must not be greater than 100', 'Max')
   async list(
     @CurrentActor() actor: Actor,
     @Query() query: ListSessionsQuery,
@@ -88,8 +123,13 @@ export class SessionsController {
 
   @Get(':public_id')
   @NoStore()
-  @ApiOperation({ summary: 'One live session' })
+  @ApiOperation({
+    operationId: 'getSession',
+    summary: 'One live session',
+    description: 'Expired sessions are gone (404).',
+  })
   @ApiOkResponse({ type: SessionResponse })
+  @ApiPublicIdPath()
   async get(
     @CurrentActor() actor: Actor,
     @Param('public_id', publicIdParam) publicId: string,
@@ -99,8 +139,15 @@ export class SessionsController {
 
   @Put(':public_id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Update user_id and bool' })
+  @ApiOperation({
+    operationId: 'updateSession',
+    summary: 'Update user_id and bool',
+    description: 'A `public_id` in the body must equal the one in the path.',
+  })
+  @ApiBody({ type: UpdateSessionRequest, examples: { session: { value: { user_id: 'pu-10042', bool: false } } } })
   @ApiNoContentResponse({ description: 'Updated' })
+  @ApiPublicIdPath()
+  @ApiReadsBody()
   async update(
     @CurrentActor() actor: Actor,
     @Param('public_id', publicIdParam) publicId: string,
@@ -114,8 +161,10 @@ export class SessionsController {
 
   @Delete(':public_id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a session' })
+  @ApiOperation({ operationId: 'deleteSession', summary: 'Delete a session', description: 'No body, or `{}`.' })
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiPublicIdPath()
+  @ApiReadsBody()
   async remove(
     @CurrentActor() actor: Actor,
     @Param('public_id', publicIdParam) publicId: string,

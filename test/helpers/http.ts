@@ -1,6 +1,38 @@
 import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { Response } from 'supertest';
+import { Response, Test } from 'supertest';
+import { OpenApiConformance } from './openapi-conformance';
+
+/**
+ * Every answer the e2e suites get from an app (supertest requests and sendRaw) is judged by that app's own
+ * OpenAPI document: a status it does not list, or a body that does not match its schema, fails the request
+ * with the reason. startApp registers each app's document under its base URL.
+ */
+const documents = new Map<string, OpenApiConformance>();
+
+export function judgeAnswersBy(baseUrl: string, conformance: OpenApiConformance): void {
+  documents.set(new URL(baseUrl).origin, conformance);
+}
+
+function violationOf(method: string, url: string, answer: Omit<HttpResult, 'headers'> & { contentType?: string }) {
+  return documents.get(new URL(url).origin)?.violation(method, url, { ...answer, contentType: answer.contentType });
+}
+
+type Assert = (this: Test, error: Error | null, res: Response | undefined, fn: (...args: unknown[]) => void) => void;
+const supertestAssert = (Test.prototype as unknown as { assert: Assert }).assert;
+(Test.prototype as unknown as { assert: Assert }).assert = function (error, res, fn) {
+  const test = this as unknown as { method: string; url: string };
+  const violation =
+    res &&
+    violationOf(test.method, test.url, {
+      status: res.status,
+      body: res.body,
+      text: res.text,
+      contentType: res.headers['content-type'],
+    });
+  if (violation) return fn.call(this, new Error(violation), res);
+  return supertestAssert.call(this, error, res, fn);
+};
 
 /** Asserts a status, showing the body when it differs. */
 export function expectStatus(res: Response, status: number): Response {
@@ -96,7 +128,13 @@ export function sendRaw(baseUrl: string, req: RawRequest): Promise<RawResponse> 
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = undefined;
           if (/^application\/json/.test(res.headers['content-type'] ?? '')) parsed = JSON.parse(text);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
+          const answer = { status: res.statusCode ?? 0, headers: res.headers, text, body: parsed };
+          const violation = violationOf(req.method, `${baseUrl}${req.path}`, {
+            ...answer,
+            contentType: res.headers['content-type'],
+          });
+          if (violation) reject(new Error(violation));
+          else resolve(answer);
         });
       },
     );
@@ -114,6 +152,8 @@ export function sendRaw(baseUrl: string, req: RawRequest): Promise<RawResponse> 
 }
 
 /**
+ * (Not judged by the OpenAPI document: these are answers of Node's HTTP parser, before any route.)
+ *
  * Writes `message` (a whole HTTP/1.1 request, which should say `Connection: close`) to a fresh socket and
  * parses the answer: for requests node:http would refuse to send (a bad Content-Length, headers over the
  * server's limit, a broken request line).

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
+import { buildOpenApiDocument } from '../../src/app.openapi';
 import { createApp } from '../../src/app.setup';
+import { judgeAnswersBy } from './http';
+import { OpenApiConformance } from './openapi-conformance';
 import { TEST_JWT_SECRET } from './tokens';
 
 /** Where the suites always imported it from; defined in tokens.ts. */
@@ -83,9 +86,11 @@ export async function startApp(databaseUrl: string, settings: Record<string, str
   const app = await createApp();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  judgeAnswersBy(url, new OpenApiConformance(buildOpenApiDocument(app)));
   return {
     app,
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     databaseUrl,
     async close() {
       await app.close();

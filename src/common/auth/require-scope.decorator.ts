@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/error-code';
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorEnvelopeDto, errorExample } from '../http/error-envelope.dto';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../http/error-envelope.dto';
 import { Actor, Principal, Scope } from './principal';
 import { AuthenticatedRequest, REQUIRED_SCOPE, ScopeGuard } from './scope.guard';
 
@@ -11,12 +11,12 @@ export function RequireScope(scope: Scope): ClassDecorator & MethodDecorator {
     SetMetadata(REQUIRED_SCOPE, scope),
     UseGuards(ScopeGuard),
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({
-      description: 'Missing, invalid or expired token',
-      type: ErrorEnvelopeDto,
-      example: errorExample(ErrorCode.Unauthorized, 'Missing, invalid or expired token'),
+    ApiErrorResponse(ErrorCode.Unauthorized, 'Missing, invalid or expired bearer token', {
+      message: 'A bearer token is required',
     }),
-    ApiForbiddenResponse({ description: `The token lacks the scope ${scope}`, type: ErrorEnvelopeDto }),
+    ApiErrorResponse(ErrorCode.Forbidden, `The token lacks the scope ${scope}`, {
+      message: `This route needs the scope ${scope}`,
+    }),
   );
 }
 

@@ -1,28 +1,11 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { QueryIntegerField } from './fields';
 
 /** A 1-based page number query field. */
 export function IsPageNumber(): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ default: 1, minimum: 1, example: 1 }),
-    IsOptional(),
-    Type(() => Number),
-    IsInt(),
-    Min(1),
-    Max(100000),
-  );
+  return QueryIntegerField({ optional: true, minimum: 1, maximum: 100000, default: 1, example: 1 });
 }
 
 /** A page size query field, 1..max. */
 export function IsPageSize(defaultSize: number, max: number): PropertyDecorator {
-  return applyDecorators(
-    ApiPropertyOptional({ default: defaultSize, minimum: 1, maximum: max, example: defaultSize }),
-    IsOptional(),
-    Type(() => Number),
-    IsInt(),
-    Min(1),
-    Max(max),
-  );
+  return QueryIntegerField({ optional: true, minimum: 1, maximum: max, default: defaultSize, example: defaultSize });
 }

@@ -1,13 +1,12 @@
 import { applyDecorators, Module, UseGuards } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { httpConfig } from '../../config/app.config';
 import { SystemClock } from '../clock';
 import { ErrorCode } from '../errors/error-code';
-import { ErrorEnvelopeDto, errorExample } from '../http/error-envelope.dto';
+import { ApiErrorResponse } from '../http/error-envelope.dto';
 import { clientAddressOf, ForwardedAddresses } from './client-address';
 import { DatabaseThrottlerStorage } from './database-throttler.storage';
 
@@ -42,10 +41,10 @@ export class PublicRateLimitModule {}
 export function PublicRateLimit(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     UseGuards(ThrottlerGuard),
-    ApiTooManyRequestsResponse({
-      description: `More than PUBLIC_RATE_LIMIT requests in a minute from this address; see Retry-After`,
-      type: ErrorEnvelopeDto,
-      example: errorExample(ErrorCode.TooManyAttempts, LIMITED_MESSAGE),
-    }),
+    ApiErrorResponse(
+      ErrorCode.TooManyAttempts,
+      'More than PUBLIC_RATE_LIMIT requests in a minute from this address; see Retry-After',
+      { message: LIMITED_MESSAGE },
+    ),
   );
 }

@@ -1,8 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { ValidateIf } from 'class-validator';
 import { DomainError } from '../../common/errors/domain-error';
-import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
-import { AccountField, SubjectIdField } from '../../two-factor/http/config-fields';
+import { SubjectIdField } from '../../common/http/subject-id.decorator';
+import { AccountField } from '../../two-factor/http/config-fields';
 import { ConfigListQueryFields, ConfigPageFields, ConfigResponseFields } from '../../two-factor/http/config.dto';
 
 const AGENT_ID = { description: 'The agent', example: 'agent-007' };
@@ -13,17 +13,13 @@ export class CreateAgentConfigRequest {
   @SubjectIdField(AGENT_ID)
   agentid?: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    description: 'Alias of agentid (seed 002 sends it on this route); if both are sent they must be equal',
-    example: 'agent-007',
-  })
-  // Not IsOptional: that skips null too, and `{"partneruserid": null}` then enrolled a user named "null".
+  // Not optional: IsOptional skips null too, and `{"partneruserid": null}` then enrolled a user named "null".
   @ValidateIf((body: CreateAgentConfigRequest) => body.partneruserid !== undefined)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @IsSubjectIdText()
+  @SubjectIdField({
+    required: false,
+    deprecated: true,
+    description: 'Alias of agentid (seed 002 sends it on this route): send one of the two; if both, they must be equal',
+  })
   partneruserid?: string;
 
   @AccountField()
@@ -41,7 +37,7 @@ export function agentIdOf(body: CreateAgentConfigRequest): string {
 }
 
 export class ListAgentConfigsQuery extends ConfigListQueryFields {
-  @SubjectIdField(AGENT_ID, { optional: true })
+  @SubjectIdField({ ...AGENT_ID, optional: true })
   agentid?: string;
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AccountField, SubjectIdField } from '../../two-factor/http/config-fields';
+import { SubjectIdField } from '../../common/http/subject-id.decorator';
+import { AccountField } from '../../two-factor/http/config-fields';
 import { ConfigListQueryFields, ConfigPageFields, ConfigResponseFields } from '../../two-factor/http/config.dto';
 
 const PARTNER_USER_ID = { description: 'The partner user', example: 'pu-10042' };
@@ -13,7 +14,7 @@ export class CreatePartnerUserConfigRequest {
 }
 
 export class ListPartnerUserConfigsQuery extends ConfigListQueryFields {
-  @SubjectIdField(PARTNER_USER_ID, { optional: true })
+  @SubjectIdField({ ...PARTNER_USER_ID, optional: true })
   partneruserid?: string;
 }
 

@@ -1,4 +1,5 @@
-import { LoginCodeField, SubjectIdField } from '../../two-factor/http/config-fields';
+import { SubjectIdField } from '../../common/http/subject-id.decorator';
+import { LoginCodeField } from '../../two-factor/http/config-fields';
 
 export class VerifyPartnerUserCodeRequest {
   @SubjectIdField({ description: 'The partner user logging in', example: 'pu-10042' })

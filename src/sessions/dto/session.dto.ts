@@ -1,64 +1,55 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsBoolean } from 'class-validator';
+import { EnumField, TextField } from '../../common/http/fields';
 import { IsPageNumber, IsPageSize } from '../../common/http/paging.decorator';
-import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
+import { SubjectIdField } from '../../common/http/subject-id.decorator';
 
 export const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const PUBLIC_ID_MESSAGE = 'public_id must be 1 to 64 letters, digits, _ or -';
 
+const USER_ID = { description: 'The user who passed 2FA', example: 'pu-10042' };
+
 export class CreateSessionRequest {
-  @ApiProperty({ description: 'The user who passed 2FA', example: 'fgklr4zxdkloknhx307x', maxLength: 128 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @IsSubjectIdText()
+  @SubjectIdField(USER_ID)
   user_id!: string;
 
-  @ApiPropertyOptional({
-    description: 'Generated when absent (30 characters a-z0-9)',
-    example: 'n6l7k4uqu4ljxn6e7khv5knpbgyes4',
+  @TextField({
+    optional: true,
+    maxLength: 64,
+    pattern: PUBLIC_ID,
+    patternMessage: PUBLIC_ID_MESSAGE,
+    description: 'Generated when absent (30 characters a-z0-9); 409 if it is taken',
   })
-  @IsOptional()
-  @IsString()
-  @Matches(PUBLIC_ID, { message: PUBLIC_ID_MESSAGE })
   public_id?: string;
 
-  @ApiProperty({ example: true })
+  @ApiProperty({ type: Boolean, example: true })
   @IsBoolean()
   bool!: boolean;
 }
 
 export class UpdateSessionRequest {
-  @ApiProperty({ example: 'w7ficho7s9dwsjep2sjl', maxLength: 128 })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @IsSubjectIdText()
+  @SubjectIdField(USER_ID)
   user_id!: string;
 
-  @ApiPropertyOptional({
+  @TextField({
+    optional: true,
+    maxLength: 64,
+    pattern: PUBLIC_ID,
+    patternMessage: PUBLIC_ID_MESSAGE,
     description: 'If sent, must equal the path (a session cannot be renamed)',
-    example: '9gfpc39o8felzr8nk2cwjuokg903rc',
   })
-  @IsOptional()
-  @IsString()
-  @Matches(PUBLIC_ID, { message: PUBLIC_ID_MESSAGE })
   public_id?: string;
 
-  @ApiProperty({ example: true })
+  @ApiProperty({ type: Boolean, example: false })
   @IsBoolean()
   bool!: boolean;
 }
 
 export class ListSessionsQuery {
-  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc', example: 'desc' })
-  @IsOptional()
-  @IsIn(['asc', 'desc'])
+  @EnumField(['asc', 'desc'], { optional: true, default: 'desc', example: 'desc', description: 'By created_at' })
   order: 'asc' | 'desc' = 'desc';
 
-  @ApiPropertyOptional({ enum: ['created_at'], default: 'created_at', example: 'created_at' })
-  @IsOptional()
-  @IsIn(['created_at'])
+  @EnumField(['created_at'], { optional: true, default: 'created_at', example: 'created_at' })
   orderBy = 'created_at' as const;
 
   @IsPageNumber()
@@ -69,18 +60,18 @@ export class ListSessionsQuery {
 }
 
 export class SessionResponse {
-  @ApiProperty({ example: 'g60haa51qyzcatp7g9vt' })
+  @ApiProperty({ type: String, example: 'pu-10042' })
   user_id!: string;
 
-  @ApiProperty({ example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba' })
+  @ApiProperty({ type: String, pattern: PUBLIC_ID.source, example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba' })
   public_id!: string;
 
-  @ApiProperty({ example: true })
+  @ApiProperty({ type: Boolean, example: true })
   bool!: boolean;
 
-  @ApiProperty({ format: 'date-time', example: '2026-11-24T10:00:00.000Z' })
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T10:00:00.000Z' })
   created_at!: string;
 
-  @ApiProperty({ format: 'date-time', example: '2026-11-24T11:00:00.000Z' })
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T11:00:00.000Z' })
   expires_at!: string;
 }

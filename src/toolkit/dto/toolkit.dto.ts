@@ -1,54 +1,70 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { SECRET_ENCODINGS, SecretEncoding } from '../../two-factor/totp/secret-encoding';
-import { TOTP_ALGORITHMS, TOTP_DIGITS, TOTP_PERIODS } from '../../two-factor/totp/totp.types';
-import type { TotpAlgorithm, TotpDigits, TotpPeriod } from '../../two-factor/totp/totp.types';
+import { Transform } from 'class-transformer';
+import { EnumField, QueryIntegerField, TextField } from '../../common/http/fields';
 import { IsOtpCode } from '../../common/http/otp-code.decorator';
+import { SECRET_ENCODINGS, SecretEncoding } from '../../two-factor/totp/secret-encoding';
+import {
+  SECRET_DEFAULT_BYTES,
+  SECRET_MAX_BYTES,
+  SECRET_MIN_BYTES,
+  TOTP_ALGORITHMS,
+  TOTP_DIGITS,
+  TOTP_PERIODS,
+} from '../../two-factor/totp/totp.types';
+import type { TotpAlgorithm, TotpDigits, TotpPeriod } from '../../two-factor/totp/totp.types';
 
+/** Issuer and account form the otpauth label `issuer:account`, so neither may contain a colon. */
 const NO_COLON = /^[^:]*$/;
 
+/** Base32 of 16 to 64 bytes: 26 to 103 characters, and the `=` padding RFC 4648 allows. */
+const BASE32_SECRET = { minLength: 26, maxLength: 104, pattern: /^[A-Za-z2-7]+=*$/ };
+
+/**
+ * A secret in any of the encodings: 16 to 64 bytes are at least 16 characters (ascii) and at most 128
+ * (hex). The decoder then checks the exact byte count for the encoding.
+ */
+const ENCODED_SECRET = { minLength: SECRET_MIN_BYTES, maxLength: SECRET_MAX_BYTES * 2 };
+
 export class CreateSecretKeyRequest {
-  @ApiPropertyOptional({
-    description:
-      'Account name shown in the authenticator app (no colon). With the issuer, at most 512 bytes of otpauth URI once percent-encoded',
-    example: 'alice@example.com',
+  @TextField({
+    optional: true,
     maxLength: 128,
+    pattern: NO_COLON,
+    patternMessage: 'account must not contain a colon',
+    description:
+      'Account name shown in the authenticator app (no colon); defaults to `user`. With the issuer, at most 512 bytes of otpauth URI once percent-encoded',
+    example: 'alice@example.com',
   })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @Matches(NO_COLON, { message: 'account must not contain a colon' })
   account?: string;
 
-  @ApiPropertyOptional({
-    description: 'Issuer shown in the app; defaults to TOTP_ISSUER (no colon)',
-    example: 'ACME Co',
+  @TextField({
+    optional: true,
     maxLength: 64,
+    pattern: NO_COLON,
+    patternMessage: 'issuer must not contain a colon',
+    description: 'Issuer shown in the app (no colon); defaults to TOTP_ISSUER',
+    example: 'ACME Co',
   })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(64)
-  @Matches(NO_COLON, { message: 'issuer must not contain a colon' })
   issuer?: string;
 }
 
 export class SecretKeyResponse {
   @ApiProperty({
+    type: String,
     description: 'The secret, RFC 4648 base32 without padding',
     example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
   })
   secretKey!: string;
 
   @ApiProperty({
+    type: String,
     description: 'PNG QR code encoding exactly otpauthUrl',
     example: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg...',
   })
   qrcodeUrl!: string;
 
   @ApiProperty({
+    type: String,
     example:
       'otpauth://totp/ACME%20Co:alice%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30',
   })
@@ -56,10 +72,12 @@ export class SecretKeyResponse {
 }
 
 export class VerifyCodeRequest {
-  @ApiProperty({ description: 'The base32 secret the code belongs to', example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(256)
+  @TextField({
+    ...BASE32_SECRET,
+    patternMessage: 'secretKey must be base32 (A-Z, 2-7)',
+    description: 'The base32 secret the code belongs to (16 to 64 bytes; lower case accepted)',
+    example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  })
   secretKey!: string;
 
   @IsOtpCode()
@@ -67,95 +85,120 @@ export class VerifyCodeRequest {
 }
 
 export class VerifyCodeResponse {
-  @ApiProperty({ enum: ['success', 'fail'], example: 'success' })
+  @ApiProperty({ type: String, enum: ['success', 'fail'], example: 'success' })
   result!: 'success' | 'fail';
 }
 
 export class BackupCodeResponse {
   @ApiProperty({
-    description: 'A backup code in the format issued per user (10 Crockford base32 characters)',
+    type: String,
+    description: 'A backup code in the format issued per user: 10 Crockford base32 characters, shown XXXXX-XXXXX',
+    pattern: '^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$',
     example: 'K7Q2M-9XH4D',
   })
   code!: string;
 }
 
 export class GenerateSecretQuery {
-  @ApiPropertyOptional({ enum: SECRET_ENCODINGS, default: 'base32', example: 'base32' })
-  @IsOptional()
-  @IsIn(SECRET_ENCODINGS)
+  @EnumField(SECRET_ENCODINGS, { optional: true, default: 'base32', example: 'base32' })
   encoding: SecretEncoding = 'base32';
 
-  @ApiPropertyOptional({ description: 'Random bytes (16..64)', default: 20, minimum: 16, maximum: 64, example: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(16)
-  @Max(64)
-  length = 20;
+  @QueryIntegerField({
+    optional: true,
+    minimum: SECRET_MIN_BYTES,
+    maximum: SECRET_MAX_BYTES,
+    default: SECRET_DEFAULT_BYTES,
+    example: SECRET_DEFAULT_BYTES,
+    description: 'Random bytes',
+  })
+  length = SECRET_DEFAULT_BYTES;
 }
 
 export class GenerateSecretResponse {
-  @ApiProperty({ example: 'IZSEKN2SLZASGVCUJY3WOPROGBKUWPRV' })
+  @ApiProperty({ type: String, example: 'IZSEKN2SLZASGVCUJY3WOPROGBKUWPRV' })
   secret!: string;
 }
 
 /** Optional TOTP parameters of the stateless routes; each defaults to the deployment's setting. */
 export class TotpParamsRequest {
-  @ApiPropertyOptional({ enum: SECRET_ENCODINGS, default: 'base32', example: 'base32' })
-  @IsOptional()
-  @IsIn(SECRET_ENCODINGS)
+  @EnumField(SECRET_ENCODINGS, { optional: true, default: 'base32', example: 'base32' })
   encoding?: SecretEncoding;
 
-  @ApiPropertyOptional({ enum: TOTP_ALGORITHMS, example: 'SHA1' })
-  @IsOptional()
-  @IsIn(TOTP_ALGORITHMS)
+  // speakeasy-based clients send `sha256`: any case is accepted, the canonical spelling is upper case.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @EnumField(TOTP_ALGORITHMS, {
+    optional: true,
+    description: 'HMAC algorithm; defaults to TOTP_ALGORITHM. Any case is accepted (`sha256`); shown here upper case.',
+    example: 'SHA1',
+  })
   algorithm?: TotpAlgorithm;
 
-  @ApiPropertyOptional({ enum: TOTP_DIGITS, example: 6 })
-  @IsOptional()
-  @IsIn(TOTP_DIGITS)
+  @EnumField(TOTP_DIGITS, { optional: true, description: 'Defaults to TOTP_DIGITS', example: 6 })
   digits?: TotpDigits;
 
-  @ApiPropertyOptional({ enum: TOTP_PERIODS, example: 30 })
-  @IsOptional()
-  @IsIn(TOTP_PERIODS)
+  @EnumField(TOTP_PERIODS, { optional: true, description: 'Seconds per step; defaults to TOTP_PERIOD', example: 30 })
   period?: TotpPeriod;
 }
 
 export class GenerateTokenRequest extends TotpParamsRequest {
-  @ApiProperty({
-    description: 'The secret, in `encoding` (default base32)',
+  @TextField({
+    ...ENCODED_SECRET,
+    description: 'The secret, in `encoding` (default base32), 16 to 64 bytes',
     example: 'KQ4GI6Z6OM6FIXSPPFOVOPTYGNZFCWD5NQSTS3TSMETDUMD2MNKQ',
   })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(256)
   secret!: string;
 }
 
 export class GenerateTokenResponse {
-  @ApiProperty({ description: 'The current code: a string of digits (leading zeros kept)', example: '017724' })
+  @ApiProperty({
+    type: String,
+    pattern: '^[0-9]{6}([0-9]{2})?$',
+    description: 'The current code: a string of digits (leading zeros kept)',
+    example: '017724',
+  })
   token!: string;
 
-  @ApiProperty({ description: 'Whole seconds left in the current time step', example: 29 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: Math.max(...TOTP_PERIODS),
+    description: 'Whole seconds left in the current time step',
+    example: 29,
+  })
   remaining!: number;
 }
 
 export class VerifyTokenRequest extends GenerateTokenRequest {
-  @ApiProperty({ description: 'The code, as a string of exactly `digits` digits', example: '317729' })
-  @IsString()
-  @Matches(/^[0-9]+$/, { message: 'token must be a string of digits' })
-  @MaxLength(8)
+  @TextField({
+    minLength: Math.min(...TOTP_DIGITS),
+    maxLength: Math.max(...TOTP_DIGITS),
+    pattern: /^[0-9]+$/,
+    patternMessage: 'token must be a string of digits',
+    description: 'The code, as a string of exactly `digits` digits (a number would lose leading zeros)',
+    example: '317729',
+  })
   token!: string;
 }
 
 export class VerifyTokenResponse {
-  @ApiProperty({ example: true })
+  @ApiProperty({ type: Boolean, example: true })
   valid!: boolean;
 
-  @ApiProperty({ description: 'Whole seconds left in the current time step', example: 18 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: Math.max(...TOTP_PERIODS),
+    description: 'Whole seconds left in the current time step',
+    example: 18,
+  })
   remaining!: number;
 
-  @ApiPropertyOptional({ description: 'The matched step offset (-1, 0 or +1), present when valid', example: 0 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -1,
+    maximum: 1,
+    description: 'The matched step offset (-1, 0 or +1), present when valid',
+    example: 0,
+  })
   delta?: number;
 }

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { EnumField } from '../../common/http/fields';
+import { IsPageNumber, IsPageSize } from '../../common/http/paging.decorator';
+import { BACKUP_CODES_PER_SET } from '../crypto/backup-codes';
 import type { TwoFactorStatus } from '../entities/two-factor-config.entity';
 
 /**
@@ -41,13 +43,14 @@ export abstract class ConfigResponseFields {
   hardLocked!: boolean;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
+    minimum: 0,
     example: 0,
     description: 'Failed codes since the last success or unlock, counted across locks',
   })
   consecutiveFailures!: number;
 
-  @ApiProperty({ type: Number, example: 10 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: BACKUP_CODES_PER_SET, example: 10 })
   backupCodesRemaining!: number;
 
   @ApiPropertyOptional({ type: String, description: 'Only while pending', example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' })
@@ -71,42 +74,35 @@ export abstract class ConfigResponseFields {
 
 /** One page of configs, without its items (whose type names the kind's id field). */
 export abstract class ConfigPageFields {
-  @ApiProperty({ type: Number, example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Configs matching the filters', example: 1 })
   total!: number;
 
-  @ApiProperty({ type: Number, example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
   page!: number;
 
-  @ApiProperty({ type: Number, example: 20 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, example: 20 })
   perPage!: number;
 }
 
 /** The filters and paging of a config list, without the kind's id filter. */
 export abstract class ConfigListQueryFields {
-  @ApiPropertyOptional({ type: String, enum: TWO_FACTOR_STATUSES, example: 'active' })
-  @IsOptional()
-  @IsIn(TWO_FACTOR_STATUSES)
+  @EnumField(TWO_FACTOR_STATUSES, { optional: true, example: 'active' })
   status?: TwoFactorStatus;
 
-  @ApiPropertyOptional({ type: Number, default: 1, minimum: 1, example: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
+  @IsPageNumber()
   page = 1;
 
-  @ApiPropertyOptional({ type: Number, default: 20, minimum: 1, maximum: 100, example: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IsPageSize(20, 100)
   perPage = 20;
 }
 
+/** Each field is a separate change; send only the ones you mean (rotating and disabling at once is allowed). */
 export class UpdateConfigRequest {
-  @ApiPropertyOptional({ type: Boolean, description: 'true: a new secret; the config becomes pending', example: true })
+  @ApiPropertyOptional({
+    type: Boolean,
+    enum: [true],
+    description: 'true: a new secret; the config becomes pending until its first good code',
+  })
   @IsOptional()
   @IsIn([true], { message: 'rotateSecret can only be true' })
   rotateSecret?: true;
@@ -114,20 +110,36 @@ export class UpdateConfigRequest {
   @ApiPropertyOptional({
     type: Boolean,
     description: 'false disables the config (every verification fails); true enables it again',
-    example: false,
   })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ type: Boolean, description: 'true: clears the failure count and the lock', example: true })
+  @ApiPropertyOptional({ type: Boolean, enum: [true], description: 'true: clears the failure count and the lock' })
   @IsOptional()
   @IsIn([true], { message: 'unlock can only be true' })
   unlock?: true;
 }
 
 export class BackupCodesResponse {
-  @ApiProperty({ type: [String], example: ['K7Q2M-9XH4D', 'P3N8W-T6ZRA'], description: '10 codes, shown once' })
+  @ApiProperty({
+    type: [String],
+    minItems: BACKUP_CODES_PER_SET,
+    maxItems: BACKUP_CODES_PER_SET,
+    description: 'The new codes (XXXXX-XXXXX), shown once',
+    example: [
+      'K7Q2M-9XH4D',
+      'P3N8W-T6ZRA',
+      'C4RW1-XJ0NE',
+      'H8TQZ-2MV5K',
+      '9YB3D-QF6NP',
+      'VR7KX-1GZ4A',
+      'M2WT8-PX5HC',
+      'E6N0Q-KD3JY',
+      'ZT4HB-8RW1M',
+      '5QJXC-VN7GD',
+    ],
+  })
   codes!: string[];
 }
 
@@ -140,6 +152,7 @@ export class LoginVerificationResponse {
 
   @ApiPropertyOptional({
     type: String,
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
     description: 'public_id of the TwoFactorSession created on success',
     example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba',
   })

@@ -1,50 +1,36 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsSubjectIdText } from '../../common/http/subject-id.decorator';
+import { ApiProperty } from '@nestjs/swagger';
+import { EnumField, TextField } from '../../common/http/fields';
+import { SubjectIdField } from '../../common/http/subject-id.decorator';
+import { LoginCodeField } from '../../two-factor/http/config-fields';
+
+const ORGANISATION_ID = { maxLength: 64, description: "Must equal your token's tenant", example: 'acme' };
 
 export class GenerateKeyRequest {
-  @ApiProperty({ description: "Must equal the token's tenant", example: 'acme' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(64)
+  @TextField(ORGANISATION_ID)
   organisationId!: string;
 }
 
 export class GenerateKeyResponse {
   @ApiProperty({
-    description: 'The otpauth URI of your new pending config; your first good code activates it',
+    type: String,
+    description: 'The otpauth URI of your new pending config; your first good code at login activates it',
     example:
-      'otpauth://totp/twofa:agent-007?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa&algorithm=SHA1&digits=6&period=30',
+      'otpauth://totp/twofa:admin1?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa&algorithm=SHA1&digits=6&period=30',
   })
   twoFactorUri!: string;
 }
 
 export class ResetRequest {
-  @ApiProperty({ description: 'The user whose 2FA is removed', example: 'agent-042' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @IsSubjectIdText()
+  @SubjectIdField({ description: 'The user whose 2FA is removed', example: 'pu-10042' })
   targetUserId!: string;
 
-  @ApiProperty({
-    description: 'Your own current TOTP code (or a backup code), checked like a login',
-    example: '081804',
-  })
-  @IsString()
-  @MinLength(6)
-  @MaxLength(16)
+  @LoginCodeField('Your own current TOTP code (or a backup code), checked like a login')
   callerCode!: string;
 
-  @ApiProperty({ description: "Must equal the token's tenant", example: 'acme' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(64)
+  @TextField(ORGANISATION_ID)
   organisationId!: string;
 
-  @ApiPropertyOptional({ enum: ['partner', 'agent'], description: "Defaults to the caller's kind", example: 'agent' })
-  @IsOptional()
-  @IsIn(['partner', 'agent'])
+  @EnumField(['partner', 'agent'], { optional: true, description: 'Defaults to your own kind', example: 'partner' })
   targetKind?: 'partner' | 'agent';
 }
 
