@@ -146,6 +146,7 @@ describe.each(testDatabases().slice(0, 1))('the OpenAPI document on $name', (dat
         'POST /globalapi/2faConfig',
         'POST /TwoFactorSession',
         'PUT /users/2fa/generate-key',
+        'POST /webhooks',
       ].sort(),
     );
   });

@@ -1,19 +1,31 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { Actor } from '../common/auth/principal';
 import { CurrentActor, RequireScope } from '../common/auth/require-scope.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
-import { ErrorEnvelopeDto, errorExample } from '../common/http/error-envelope.dto';
+import { API_TAGS } from '../common/http/api-tags';
+import { ApiErrorResponse, ApiInvalidRequest, ApiNeedsDatabase, ApiReadsBody } from '../common/http/error-envelope.dto';
 import { NoBody } from '../common/http/no-body.decorator';
 import { NoStore } from '../common/http/no-store.decorator';
 import {
@@ -28,6 +40,17 @@ import {
   WebhookResponse,
 } from './dto/webhook.dto';
 import { DeliveryView, MAX_SUBSCRIPTIONS_PER_TENANT, SubscriptionView, WebhooksService } from './webhooks.service';
+
+/** Swagger of the subscription id in the path: a UUID, or 400; one of your tenant's, or 404. */
+function ApiSubscriptionPath(): MethodDecorator {
+  return applyDecorators(
+    ApiParam({ name: 'id', description: 'The subscription id', schema: { type: 'string', format: 'uuid' } }),
+    ApiInvalidRequest('id', 'id must be a UUID'),
+    ApiErrorResponse(ErrorCode.NotFound, 'No such subscription in your tenant', {
+      message: 'Webhook subscription not found',
+    }),
+  );
+}
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => DomainError.invalidField('id', 'id must be a UUID') });
 const isoOrNull = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
@@ -46,13 +69,9 @@ function toDeliveryResponse(view: DeliveryView): DeliveryResponse {
   };
 }
 
-@ApiTags('Webhooks')
+@ApiTags(API_TAGS.webhooks.name)
 @RequireScope('webhooks:admin')
-@ApiNotFoundResponse({
-  description: 'No such subscription in your tenant',
-  type: ErrorEnvelopeDto,
-  example: errorExample(ErrorCode.NotFound, 'Webhook subscription not found'),
-})
+@ApiNeedsDatabase()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
@@ -61,51 +80,67 @@ export class WebhooksController {
   @HttpCode(201)
   @NoStore()
   @ApiOperation({
+    operationId: 'createWebhook',
     summary: 'Subscribe a URL to events of your tenant; the signing secret is in this answer only',
     description:
       'Deliveries follow Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature v1 HMAC-SHA256). The URL is refused (400 naming url) when it is not https, or its host resolves to a loopback, private, link-local or metadata address.',
   })
   @ApiCreatedResponse({ type: CreatedWebhookResponse })
-  @ApiConflictResponse({
-    description: `The tenant has ${MAX_SUBSCRIPTIONS_PER_TENANT} subscriptions already`,
-    type: ErrorEnvelopeDto,
-    example: errorExample(
-      ErrorCode.Conflict,
-      `A tenant has at most ${MAX_SUBSCRIPTIONS_PER_TENANT} webhook subscriptions`,
-    ),
+  @ApiInvalidRequest('url', 'url must use https', 'NotHttps')
+  @ApiErrorResponse(ErrorCode.Conflict, `The tenant has ${MAX_SUBSCRIPTIONS_PER_TENANT} subscriptions already`, {
+    message: `A tenant has at most ${MAX_SUBSCRIPTIONS_PER_TENANT} webhook subscriptions`,
   })
+  @ApiReadsBody()
   async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookRequest): Promise<CreatedWebhookResponse> {
     const { subscription, secret } = await this.webhooks.create(actor, body.url, body.events);
     return { ...toResponse(subscription), secret };
   }
 
   @Get()
-  @ApiOperation({ summary: 'Your subscriptions, oldest first (never their secrets)' })
+  @ApiOperation({
+    operationId: 'listWebhooks',
+    summary: 'Your subscriptions',
+    description: 'Oldest first, never their secrets.',
+  })
   @ApiOkResponse({ type: WebhookPage })
+  @ApiInvalidRequest('perPage', 'perPage must not be greater than 100', 'Max')
   async list(@CurrentActor() actor: Actor, @Query() query: ListWebhooksQuery): Promise<WebhookPage> {
     const { items, total } = await this.webhooks.list(actor, query.page, query.perPage);
     return { items: items.map(toResponse), total, page: query.page, perPage: query.perPage };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One subscription' })
+  @ApiOperation({ operationId: 'getWebhook', summary: 'One subscription', description: 'Never its secret.' })
   @ApiOkResponse({ type: WebhookResponse })
+  @ApiSubscriptionPath()
   async get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<WebhookResponse> {
     return toResponse(await this.webhooks.get(actor, id));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Unsubscribe: the subscription and its deliveries, sent or not, are deleted' })
+  @ApiOperation({
+    operationId: 'deleteWebhook',
+    summary: 'Unsubscribe',
+    description: 'The subscription and its deliveries, sent or not, are deleted. No body, or `{}`.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiSubscriptionPath()
+  @ApiReadsBody()
   async remove(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @NoBody() _body: undefined): Promise<void> {
     await this.webhooks.remove(actor, id);
   }
 
   @Post(':id/test')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Queue a webhook.test event for this subscription; the delivery worker sends it' })
+  @ApiOperation({
+    operationId: 'testWebhook',
+    summary: 'Queue a webhook.test event for this subscription',
+    description: 'The delivery worker sends it; its delivery shows in the delivery log. No body, or `{}`.',
+  })
   @ApiAcceptedResponse({ type: TestDeliveryResponse })
+  @ApiSubscriptionPath()
+  @ApiReadsBody()
   async test(
     @CurrentActor() actor: Actor,
     @Param('id', uuid) id: string,
@@ -116,8 +151,13 @@ export class WebhooksController {
 
   @Get(':id/deliveries')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: "This subscription's deliveries, newest first: status, attempts, last error, next attempt" })
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: "This subscription's deliveries",
+    description: 'Newest first: status, attempts, last error, next attempt.',
+  })
   @ApiOkResponse({ type: DeliveryPage })
+  @ApiSubscriptionPath()
   async deliveries(
     @CurrentActor() actor: Actor,
     @Param('id', uuid) id: string,

@@ -45,7 +45,7 @@ export class AuditEventResponse {
   @nullableText('login-service', "The token's sub of the caller")
   actor!: string | null;
 
-  @ApiProperty({ type: String, enum: ['partner', 'agent'], nullable: true, example: 'partner' })
+  @nullableText('partner', 'What subjectId names: `partner`, `agent` (users), `webhook` (a subscription)')
   subjectKind!: string | null;
 
   @nullableText('pu-10042')

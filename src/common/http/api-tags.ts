@@ -45,6 +45,12 @@ export const API_TAGS = {
     description:
       "An agent's TOTP or backup code at login (scope `agent:login`). Also served as `POST /global/2fa:verify`.",
   },
+  webhooks: {
+    name: 'Webhooks',
+    description:
+      "Subscriptions to your tenant's security events (scope `webhooks:admin`), delivered as Standard Webhooks " +
+      'messages from an outbox: the delivery log of each, and a test event.',
+  },
   toolkit: {
     name: 'Toolkit',
     description:
