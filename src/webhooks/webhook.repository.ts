@@ -30,8 +30,16 @@ export type AttemptOutcome =
 export class WebhookRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /**
+   * The tenant's subscriptions, read by a change's transaction before it writes their deliveries. On
+   * MySQL/MariaDB the rows are share-locked: a DELETE /webhooks/{id} under way is waited for and then not
+   * seen, and one that comes later waits for this transaction, so no delivery misses its subscription
+   * (the foreign key would fail the change itself: a 500, and a lockout not counted). SQLite has one
+   * writer at a time. (TypeORM's pessimistic_read says FOR SHARE, which MariaDB does not know.)
+   */
   subscriptionsOf(tenant: string): Promise<Pick<WebhookSubscription, 'id' | 'events'>[]> {
-    return this.manager.find(WebhookSubscription, { select: { id: true, events: true }, where: { tenant } });
+    const shareLock = this.manager.connection.options.type === 'mysql' ? ' LOCK IN SHARE MODE' : '';
+    return this.manager.query(`SELECT id, events FROM webhook_subscription WHERE tenant = ?${shareLock}`, [tenant]);
   }
 
   countSubscriptions(tenant: string): Promise<number> {
