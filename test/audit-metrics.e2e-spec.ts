@@ -14,6 +14,7 @@ const AUDIT_FIELDS = [
   'createdAt',
   'event',
   'id',
+  'keyId',
   'outcome',
   'requestId',
   'subjectId',

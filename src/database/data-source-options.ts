@@ -11,6 +11,8 @@ import { CaseSensitiveText1795540000000 } from './migrations/1795540000000-CaseS
 import { TwoFactorSession } from '../two-factor/entities/two-factor-session.entity';
 import { RateLimitBucket } from '../common/rate-limit/rate-limit-bucket.entity';
 import { RateLimitBucket1795550000000 } from './migrations/1795550000000-RateLimitBucket';
+import { ResealSecrets1796000000000 } from './migrations/1796000000000-ResealSecrets';
+import { AuditEventKeyId1796000000001 } from './migrations/1796000000001-AuditEventKeyId';
 import { RateLimitBucketCharset1796100000000 } from './migrations/1796100000000-RateLimitBucketCharset';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookSubscription } from '../webhooks/entities/webhook-subscription.entity';
@@ -32,6 +34,8 @@ export const MIGRATIONS = [
   TwoFactorSession1795536000000,
   CaseSensitiveText1795540000000,
   RateLimitBucket1795550000000,
+  ResealSecrets1796000000000,
+  AuditEventKeyId1796000000001,
   RateLimitBucketCharset1796100000000,
   Webhooks1796300000000,
 ];

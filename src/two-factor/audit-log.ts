@@ -18,6 +18,7 @@ export type AuditEventName =
   | 'verify.locked'
   | 'lockout.engaged'
   | 'lockout.hard'
+  | 'secret.integrity_error'
   | 'backup_code.used'
   | 'backup_codes.regenerated'
   | 'reset'
@@ -36,6 +37,8 @@ export interface AuditEntry {
   subjectId: string | null;
   configId: string | null;
   requestId: string | null;
+  /** The encryption key id the event is about (secret.integrity_error); never key material. */
+  keyId?: string | null;
 }
 
 /** An entry about one user's config (or, with a null id, about a user who has none). */
@@ -58,8 +61,8 @@ export function auditEntryOf(
 }
 
 const AUDIT_COLUMNS =
-  '(id, tenant, event, outcome, actor, subject_kind, subject_id, config_id, request_id, created_at)';
-const AUDIT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  '(id, tenant, event, outcome, actor, subject_kind, subject_id, config_id, request_id, key_id, created_at)';
+const AUDIT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** One fixed text per row count (requests write one to three events), so each is prepared once. */
 const insertSqlByRows = new Map<number, string>();
 
@@ -86,6 +89,7 @@ export function auditInsert(now: number, entries: AuditEntry[]): { text: string;
       entry.subjectId,
       entry.configId,
       entry.requestId,
+      entry.keyId ?? null,
       now,
     );
   }

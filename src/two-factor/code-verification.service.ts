@@ -7,9 +7,10 @@ import { ErrorCode } from '../common/errors/error-code';
 import { Metrics } from '../common/metrics/metrics';
 import { totpConfig } from '../config/app.config';
 import { Transaction, TransactionRunner } from '../database/transaction-runner';
-import { auditEntryOf, AuditEventName, recordAudit } from './audit-log';
+import { AuditEntry, auditEntryOf, AuditEventName, recordAudit } from './audit-log';
 import { ConfigSecrets } from './config-secrets';
 import { BackupCodes } from './crypto/backup-codes';
+import { SecretDecryptionError } from './crypto/secret-cipher';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { LOCK_EVENT_OF, LockoutPolicy } from './lockout-policy';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
@@ -153,7 +154,19 @@ export class CodeVerificationService {
     now: number,
     onVerified: OnVerified<T>,
   ): Promise<Outcome<T>> {
-    const key = this.secrets.open(config);
+    let key: Buffer;
+    try {
+      key = this.secrets.open(config);
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      // A secret that does not open (a row copied or written back, a key no longer configured) is a
+      // failure like a wrong code: counted, audited with the key id, logged once. Never a 500.
+      this.secrets.reportUnopenable(config, error);
+      this.metrics.countVerification('fail', 'totp');
+      return transaction((manager) =>
+        this.recordFailure(manager, actor, config, 'secret.integrity_error', now, error.keyId),
+      );
+    }
     const match = this.totp.verify(key, code, paramsOf(config), this.totpSettings.window, now);
     if (!match) {
       this.metrics.countVerification('fail', 'totp');
@@ -167,7 +180,7 @@ export class CodeVerificationService {
         id: config.id,
         step: match.step,
         now,
-        secretCiphertext: config.secretCiphertext,
+        secretVersion: config.secretVersion,
         hardLimit: this.lockoutPolicy.settings.hardLimit,
       });
       if (!consumed) {
@@ -226,9 +239,10 @@ export class CodeVerificationService {
     config: TwoFactorConfig,
     event: AuditEventName,
     now: number,
+    keyId: string | null = null,
   ): Promise<{ verified: false }> {
     const counted = await this.configs.countFailure(manager, { id: config.id, now }, this.lockoutPolicy);
-    const entries = [auditEntryOf(actor, config, event, 'failure')];
+    const entries: AuditEntry[] = [{ ...auditEntryOf(actor, config, event, 'failure'), keyId }];
     const lockEvent = LOCK_EVENT_OF[counted];
     if (lockEvent) entries.push(auditEntryOf(actor, config, lockEvent, 'failure'));
     await recordAudit(manager, now, ...entries);

@@ -7,6 +7,7 @@ import { BACKUP_CODE_KEY_ID_SQL } from './crypto/backup-codes';
 import { sealedKeyIdSql } from './crypto/secret-cipher';
 import { BackupCode } from './entities/backup-code.entity';
 import { SubjectKind, TwoFactorConfig, TwoFactorStatus } from './entities/two-factor-config.entity';
+import type { SealedSecret } from './config-secrets';
 import type { FailureCounted, LockoutPolicy } from './lockout-policy';
 import type { Subject } from './two-factor.types';
 
@@ -21,6 +22,7 @@ export const CONFIG_COLUMNS = {
   subjectId: 'subject_id',
   account: 'account',
   secretCiphertext: 'secret_ciphertext',
+  secretVersion: 'secret_version',
   algorithm: 'algorithm',
   digits: 'digits',
   period: 'period',
@@ -35,6 +37,7 @@ export const CONFIG_COLUMNS = {
 
 /** The numeric properties: mysql2 returns BIGINT columns as strings, better-sqlite3 as numbers. */
 export const NUMERIC_CONFIG_PROPERTIES = [
+  'secretVersion',
   'digits',
   'period',
   'lastUsedStep',
@@ -59,20 +62,21 @@ const SELECT_BY_SUBJECT = new NamedSql<{ tenant: string; kind: SubjectKind; subj
 
 /**
  * Consumes a TOTP step: only a step newer than every step used before, on a usable config that is not
- * locked or hard-locked, checked against the secret that is still stored (no rotation in between).
+ * locked or hard-locked, and only while it holds the secret the code was checked against (its version:
+ * a rotation in between wins).
  */
 const CONSUME_STEP = new NamedSql<{
   id: string;
   step: number;
   now: number;
-  secretCiphertext: string;
+  secretVersion: number;
   hardLimit: number;
 }>(
   "UPDATE two_factor_config SET last_used_step = :step, failed_attempts = 0, locked_until = NULL, status = 'active', " +
     'activated_at = COALESCE(activated_at, :now), updated_at = :now ' +
     "WHERE id = :id AND status IN ('pending', 'active') AND (locked_until IS NULL OR locked_until <= :now) " +
     'AND failed_attempts < :hardLimit AND (last_used_step IS NULL OR last_used_step < :step) ' +
-    'AND secret_ciphertext = :secretCiphertext',
+    'AND secret_version = :secretVersion',
 );
 
 /*
@@ -132,6 +136,17 @@ const CLEAR_FAILURES = new NamedSql<{ id: string; now: number }>(
   'UPDATE two_factor_config SET failed_attempts = 0, updated_at = :now WHERE id = :id',
 );
 
+/** A page of stored secrets, by id: what re-sealing reads. */
+const SELECT_SECRETS_AFTER = new NamedSql<{ afterId: string; limit: number }>(
+  'SELECT id, tenant, kind, subject_id AS subjectId, secret_ciphertext AS secretCiphertext, ' +
+    'secret_version AS secretVersion FROM two_factor_config WHERE id > :afterId ORDER BY id LIMIT :limit',
+);
+
+/** Replaces a sealed secret only while the row still holds the one that was read. */
+const REPLACE_SECRET = new NamedSql<{ id: string; from: string; to: string }>(
+  'UPDATE two_factor_config SET secret_ciphertext = :to WHERE id = :id AND secret_ciphertext = :from',
+);
+
 /**
  * The statements that count one failure, in order, each with what it did when it matched: the first
  * that matches decides, and when none does the config was already hard-locked.
@@ -151,7 +166,7 @@ export function failureStatements(
   ];
 }
 
-/** The fixed statements, for the spec that prepares each against the migrated schema. */
+/** The fixed statements, for the spec that runs each against the migrated schema. */
 export const LOGIN_STATEMENTS = {
   SELECT_BY_SUBJECT,
   CONSUME_STEP,
@@ -161,6 +176,8 @@ export const LOGIN_STATEMENTS = {
   CLAIM_FOR_BACKUP_CODE,
   USE_BACKUP_CODE,
   CLEAR_FAILURES,
+  SELECT_SECRETS_AFTER,
+  REPLACE_SECRET,
 };
 
 export interface ConfigListFilter {
@@ -196,7 +213,7 @@ export class TwoFactorConfigRepository {
 
   async consumeStep(
     manager: EntityManager,
-    parameters: { id: string; step: number; now: number; secretCiphertext: string; hardLimit: number },
+    parameters: { id: string; step: number; now: number; secretVersion: number; hardLimit: number },
   ): Promise<boolean> {
     return (await CONSUME_STEP.affectedRows(manager, parameters)) === 1;
   }
@@ -259,8 +276,30 @@ export class TwoFactorConfigRepository {
     });
   }
 
-  async update(manager: EntityManager, id: string, changes: Partial<TwoFactorConfig>): Promise<void> {
-    await manager.update(TwoFactorConfig, { id }, changes);
+  /**
+   * Changes a config; with `secretVersion`, only while the row is at that version (a rotation checks
+   * that no other rotation came first). Returns whether the row was changed.
+   */
+  async update(
+    manager: EntityManager,
+    where: { id: string; secretVersion?: number },
+    changes: Partial<TwoFactorConfig>,
+  ): Promise<boolean> {
+    return (await manager.update(TwoFactorConfig, where, changes)).affected === 1;
+  }
+
+  /** Up to `limit` stored secrets with ids after `afterId`, in id order ('' for the first page). */
+  secretsAfter(manager: EntityManager, afterId: string, limit: number): Promise<SealedSecret[]> {
+    return SELECT_SECRETS_AFTER.select<SealedSecret>(manager, { afterId, limit });
+  }
+
+  /** Replaces a sealed secret only while the row still holds `from`; returns whether it did. */
+  async replaceSecret(manager: EntityManager, parameters: { id: string; from: string; to: string }): Promise<boolean> {
+    return (await REPLACE_SECRET.affectedRows(manager, parameters)) === 1;
+  }
+
+  async countAll(manager: EntityManager = this.dataSource.manager): Promise<number> {
+    return manager.count(TwoFactorConfig);
   }
 
   /** Deletes a config of the tenant and its backup codes; returns whether the config was there. */

@@ -10,6 +10,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { auditEntryOf, AuditEventName, recordAudit } from './audit-log';
 import { ConfigSecrets } from './config-secrets';
 import { BackupCodes } from './crypto/backup-codes';
+import { SecretDecryptionError } from './crypto/secret-cipher';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { LockoutPolicy } from './lockout-policy';
 import { QrCodeRenderer } from './qr-code';
@@ -51,6 +52,7 @@ export class TwoFactorConfigService {
       subjectId: subject.subjectId,
       account: account ?? subject.subjectId,
       secretCiphertext: '',
+      secretVersion: 1,
       ...params,
       status: 'pending',
       lastUsedStep: null,
@@ -123,8 +125,10 @@ export class TwoFactorConfigService {
         newKey = this.totp.generateKey(KEY_BYTES[current.algorithm]);
         // An account too long for an otpauth URI (an older row) is refused before anything is written.
         this.otpauthUrlOf(current, newKey);
+        const secretVersion = current.secretVersion + 1;
         Object.assign(updates, {
-          secretCiphertext: this.secrets.seal(current, newKey),
+          secretVersion,
+          secretCiphertext: this.secrets.seal({ ...current, secretVersion }, newKey),
           status: 'pending',
           activatedAt: null,
           // The spent steps were steps of the old secret; the new one has none yet.
@@ -145,7 +149,11 @@ export class TwoFactorConfigService {
       }
       if (events.length > 0) {
         updates.updatedAt = now;
-        await this.configs.update(manager, current.id, updates);
+        // A rotation is sealed for the version after the one read: it lands only if no other came first.
+        const where = change.rotateSecret ? { id: current.id, secretVersion: current.secretVersion } : { id: current.id };
+        if (!(await this.configs.update(manager, where, updates))) {
+          throw new DomainError(ErrorCode.Conflict, 'The config was rotated at the same time; read it again');
+        }
         await recordAudit(manager, now, ...events.map((event) => auditEntryOf(actor, current, event, 'success')));
       }
       return { ...current, ...updates };
@@ -203,8 +211,16 @@ export class TwoFactorConfigService {
     return config;
   }
 
-  private async enrolmentOf(config: TwoFactorConfig, key?: Buffer): Promise<Enrolment> {
-    const secret = key ?? this.secrets.open(config);
+  /** What a pending config shows; nothing when its stored secret does not open (logged: rotate it). */
+  private async enrolmentOf(config: TwoFactorConfig, key?: Buffer): Promise<Enrolment | undefined> {
+    let secret = key;
+    try {
+      secret ??= this.secrets.open(config);
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      this.secrets.reportUnopenable(config, error);
+      return undefined;
+    }
     const otpauthUrl = this.otpauthUrlOf(config, secret);
     return { secretKey: encodeBase32(secret), otpauthUrl, qrcodeUrl: await this.qrCodes.toPngDataUrl(otpauthUrl) };
   }

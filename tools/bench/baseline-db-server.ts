@@ -41,7 +41,7 @@ const statements = {
     id: string;
     step: number;
     now: number;
-    secretCiphertext: string;
+    secretVersion: number;
     hardLimit: number;
   }): Bound => LOGIN_STATEMENTS.CONSUME_STEP.bind(parameters),
   failure: (parameters: { id: string; now: number }, policy: LockoutPolicy) => failureStatements(parameters, policy),
@@ -144,7 +144,7 @@ function openMysql(config: Extract<DatabaseConfig, { kind: 'mysql' }>): LoginDat
 /** The columns of SELECT_BY_SUBJECT this server reads (it selects them as the entity's property names). */
 interface ConfigRow {
   id: string;
-  secretCiphertext: string;
+  secretVersion: number;
 }
 
 function main(): void {
@@ -205,7 +205,7 @@ function main(): void {
             id: row.id,
             step,
             now,
-            secretCiphertext: row.secretCiphertext,
+            secretVersion: row.secretVersion,
             hardLimit: policy.settings.hardLimit,
           }),
         )) === 1;

@@ -149,7 +149,7 @@ export async function seedInDatabase(options: {
       for (let index = firstIndex + users.length; index < firstIndex + end; index++) {
         const agentId = `${tenant}-${String(index).padStart(6, '0')}`;
         const key = randomBytes(20);
-        const identity = { id: randomUUID(), tenant, kind: 'agent' as const, subjectId: agentId };
+        const identity = { id: randomUUID(), secretVersion: 1, tenant, kind: 'agent' as const, subjectId: agentId };
         rows.push({
           ...identity,
           account: agentId,

@@ -57,6 +57,9 @@ export class AuditEventResponse {
   @nullableText('req-7f3a', 'The X-Request-Id of the request that made the event')
   requestId!: string | null;
 
+  @nullableText('3c1f9a2b', 'The encryption key id the event is about (secret.integrity_error), else null')
+  keyId!: string | null;
+
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-24T10:00:00.000Z' })
   createdAt!: string;
 }

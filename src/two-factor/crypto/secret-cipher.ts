@@ -9,11 +9,17 @@ const TAG_BYTES = 16;
 
 /** Why a stored secret could not be opened. Never carries the ciphertext or the key. */
 export class SecretDecryptionError extends Error {
-  constructor(readonly reason: 'malformed' | 'unknown-key' | 'authentication-failed') {
+  constructor(
+    readonly reason: 'malformed' | 'unknown-key' | 'authentication-failed',
+    /** The key id the sealed value names (8 hex characters), or null when it names none. */
+    readonly keyId: string | null = null,
+  ) {
     super(`Stored secret cannot be decrypted: ${reason}`);
     this.name = 'SecretDecryptionError';
   }
 }
+
+const KEY_ID = /^[0-9a-f]{8}$/;
 
 /** The key id of a sealed value stored in `column`, as SQL (the 8 characters after `v1.`). */
 export function sealedKeyIdSql(column: string): string {
@@ -60,18 +66,19 @@ export class SecretCipher {
     const parts = sealed.split('.');
     if (parts.length !== 5 || parts[0] !== FORMAT) throw new SecretDecryptionError('malformed');
     const [, keyId, ivText, ciphertextText, tagText] = parts;
+    if (!KEY_ID.test(keyId)) throw new SecretDecryptionError('malformed');
     const key = this.keys.get(keyId);
-    if (!key) throw new SecretDecryptionError('unknown-key');
+    if (!key) throw new SecretDecryptionError('unknown-key', keyId);
     const iv = Buffer.from(ivText, 'base64url');
     const tag = Buffer.from(tagText, 'base64url');
-    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretDecryptionError('malformed');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretDecryptionError('malformed', keyId);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(associatedData, 'utf8'));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(ciphertextText, 'base64url')), decipher.final()]);
     } catch {
-      throw new SecretDecryptionError('authentication-failed');
+      throw new SecretDecryptionError('authentication-failed', keyId);
     }
   }
 }

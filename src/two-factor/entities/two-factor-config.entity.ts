@@ -26,9 +26,13 @@ export class TwoFactorConfig {
   @Column({ type: 'varchar', length: 128 })
   account!: string;
 
-  /** AES-256-GCM sealed secret, bound to tenant + kind + subject (see SecretCipher). */
+  /** AES-256-GCM sealed secret, bound to this row's id, secret version and owner (see ConfigSecrets). */
   @Column({ name: 'secret_ciphertext', type: 'varchar', length: 255 })
   secretCiphertext!: string;
+
+  /** 1 for the first secret, one more on every rotation; part of the sealed secret's associated data. */
+  @Column({ name: 'secret_version', type: 'int', default: 1 })
+  secretVersion!: number;
 
   @Column({ type: 'varchar', length: 8 })
   algorithm!: TotpAlgorithm;
