@@ -884,6 +884,7 @@ const WEBHOOKS: Case[] = [
     ...bad('url'),
   }),
   webhookCreate('an IPv4-mapped IPv6 loopback', { body: hookUrl('https://[::ffff:7f00:1]/'), ...bad('url') }),
+  webhookCreate('an IPv4-compatible IPv6 loopback', { body: hookUrl('https://[::127.0.0.1]/'), ...bad('url') }),
   webhookCreate('a private network', { body: hookUrl('https://10.1.2.3/'), ...bad('url') }),
   webhookCreate('an unknown event type', {
     body: json({ url: PUBLIC_HOOK, events: ['verify.success'] }),

@@ -661,6 +661,8 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
       ['https://localhost/in', 'RefusedDestination'],
       ['https://[::1]/in', 'RefusedDestination'],
       ['https://[::ffff:127.0.0.1]/in', 'RefusedDestination'],
+      ['https://[::127.0.0.1]/in', 'RefusedDestination'],
+      ['https://[::a9fe:a9fe]/latest/meta-data/', 'RefusedDestination'],
       ['https://10.0.0.1/in', 'RefusedDestination'],
       ['https://192.168.1.1/in', 'RefusedDestination'],
       ['https://169.254.169.254/latest/meta-data/', 'RefusedDestination'],

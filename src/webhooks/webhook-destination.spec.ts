@@ -73,6 +73,9 @@ describe('webhook destinations', () => {
     ['::ffff:10.0.0.1', 'private'],
     ['64:ff9b::a00:1', 'rfc6052'],
     ['2002:7f00:1::', '6to4'],
+    ['::7f00:1', 'ipv4Compatible'],
+    ['::a9fe:a9fe', 'ipv4Compatible'],
+    ['::808:808', 'ipv4Compatible'],
   ])('judges %s as %s', (address, range) => {
     expect(nonPublicRange(address)).toBe(range);
   });
@@ -91,6 +94,7 @@ describe('webhook destinations', () => {
       'https://[::1]/',
       'https://[::ffff:127.0.0.1]/',
       'https://[::ffff:7f00:1]/',
+      'https://[::127.0.0.1]/',
       'https://169.254.169.254/latest/meta-data/',
       'https://[fd00:ec2::254]/',
     ]) {

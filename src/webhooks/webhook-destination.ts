@@ -72,16 +72,22 @@ export function parseDestination(text: string, policy: DestinationPolicy): URL {
   return url;
 }
 
+/** IPv4-compatible IPv6 addresses (RFC 4291 §2.5.5.1, deprecated): ipaddr.js calls them unicast. */
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
+
 /**
  * Why an address is no place to send a request to, or null for a public unicast address. IPv4-mapped
  * IPv6 addresses are judged as the IPv4 address they carry; every other special range (loopback,
  * private, link-local with the cloud metadata addresses, unique-local, carrier-grade NAT, multicast,
- * reserved, and the IPv6 ranges that embed an IPv4 address: NAT64, 6to4, Teredo) is refused.
+ * reserved, and the IPv6 ranges that embed an IPv4 address: IPv4-compatible, NAT64, 6to4, Teredo) is
+ * refused.
  */
 export function nonPublicRange(address: string): string | null {
   // process() turns an IPv4-mapped IPv6 address into the IPv4 address it carries.
-  const range = ipaddr.process(address).range();
-  return range === 'unicast' ? null : range;
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (range !== 'unicast') return range;
+  return parsed instanceof ipaddr.IPv6 && parsed.match(IPV4_COMPATIBLE) ? 'ipv4Compatible' : null;
 }
 
 /**
