@@ -83,6 +83,17 @@ describe.each(testDatabases())('public rate limit and security headers on $name'
     expectStatus(await backupCode(1, '203.0.113.8'), 200);
   });
 
+  it('counts an IPv6 client by its /64, and an IPv4-mapped address as the IPv4 address it carries', async () => {
+    await awaitRoomInWindow();
+    // A host picks its addresses from the /64 its line was given: a new one must not buy a new budget.
+    for (let i = 1; i <= LIMIT; i++) expectStatus(await backupCode(1, `2001:db8:7:1::${i}`), 200);
+    expectStatus(await backupCode(1, '2001:db8:7:1:ffff:ffff:ffff:ffff'), 429);
+    expectStatus(await backupCode(1, '2001:0DB8:0007:0001:0:0:0:abcd'), 429);
+    expectStatus(await backupCode(1, '2001:db8:7:2::1'), 200);
+    for (let i = 0; i < LIMIT; i++) expectStatus(await backupCode(1, '198.51.100.9'), 200);
+    expectStatus(await backupCode(1, '::ffff:198.51.100.9'), 429);
+  });
+
   it('ignores an X-Forwarded-For entry that is not an IP address: never a 500, never stored, counted against the hop that sent it', async () => {
     await awaitRoomInWindow();
     const hitsOf = async (address: string): Promise<number> => {
@@ -102,7 +113,7 @@ describe.each(testDatabases())('public rate limit and security headers on $name'
     const buckets = await rawDataSource(instances[1]).query<{ bucket: string }[]>(
       'SELECT bucket FROM rate_limit_bucket',
     );
-    for (const { bucket } of buckets) expect(bucket).toMatch(/^public:[0-9a-f.:]+\|\d+$/);
+    for (const { bucket } of buckets) expect(bucket).toMatch(/^public:[0-9a-f.:]+(\/64)?\|\d+$/);
   });
 
   it('does not limit the health checks or the authenticated routes', async () => {
