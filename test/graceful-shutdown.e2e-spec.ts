@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { Child, freePort, startChild } from '../tools/shared/processes';
+import { decodeQrDataUrl } from './helpers/qr';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
 
@@ -17,7 +18,12 @@ import { sleep } from './helpers/time';
 jest.setTimeout(120_000);
 
 const ROOT = join(__dirname, '..');
-const BODY = JSON.stringify({ secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '123456' });
+const VERIFY = {
+  path: '/2fa/code:verify',
+  body: JSON.stringify({ secretKey: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', code: '123456' }),
+};
+/** Makes a secret and its QR image, which a worker thread renders. */
+const SECRET_KEY = { path: '/2fa/secretkey', body: JSON.stringify({ account: 'shutdown' }) };
 
 /** The real entry point, built from source by ts-node, on a free port; its data directory goes when it exits. */
 async function startService(databaseUrl: string, settings: Record<string, string>): Promise<Child> {
@@ -50,21 +56,24 @@ async function startService(databaseUrl: string, settings: Record<string, string
 }
 
 /** A request whose body arrives in two parts: it is in flight until the second part is sent. */
-async function startSlowRequest(port: number): Promise<{ socket: Socket; finish: () => Promise<string> }> {
+async function startSlowRequest(
+  port: number,
+  { path, body }: { path: string; body: string } = VERIFY,
+): Promise<{ socket: Socket; finish: () => Promise<string> }> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   let response = '';
   socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
   socket.write(
-    `POST /2fa/code:verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(BODY)}\r\nConnection: close\r\n\r\n${BODY.slice(0, 10)}`,
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
   );
   // Until the server has parsed the headers, the connection counts as idle and closing drops it.
   await sleep(500);
   return {
     socket,
     async finish() {
-      socket.write(BODY.slice(10));
+      socket.write(body.slice(10));
       await once(socket, 'close');
       return response;
     },
@@ -103,10 +112,11 @@ describe.each(testDatabases())('graceful shutdown on $name', (database) => {
     return Number((rows as { Value: string }[])[0].Value);
   }
 
-  it('finishes the in-flight request, refuses new connections, closes the pool and exits 0 on SIGTERM', async () => {
+  it('finishes the in-flight requests, refuses new connections, closes the pools and exits 0 on SIGTERM', async () => {
     const service = await startService(databaseUrl, { SHUTDOWN_TIMEOUT_MS: '20000' });
     const abortedBefore = await abortedClients();
     const inFlight = await startSlowRequest(service.port);
+    const enrolment = await startSlowRequest(service.port, SECRET_KEY);
 
     service.process.kill('SIGTERM');
     await sleep(1000);
@@ -117,6 +127,14 @@ describe.each(testDatabases())('graceful shutdown on $name', (database) => {
     const response = await inFlight.finish();
     expect(response).toMatch(/^HTTP\/1\.1 200 /);
     expect(response).toContain('{"result":"fail"}');
+    // The QR rendering threads are stopped only after the HTTP server: the enrolment gets its image.
+    const enrolled = await enrolment.finish();
+    expect(enrolled).toMatch(/^HTTP\/1\.1 200 /);
+    const made = JSON.parse(enrolled.slice(enrolled.indexOf('\r\n\r\n') + 4)) as {
+      otpauthUrl: string;
+      qrcodeUrl: string;
+    };
+    expect(decodeQrDataUrl(made.qrcodeUrl)).toBe(made.otpauthUrl);
     expect(await service.exited).toBe(0);
     expect(service.output()).toContain('SIGTERM: finishing in-flight requests');
     // The pool said goodbye to the server instead of dropping its connections.

@@ -102,6 +102,8 @@ export const lockoutConfig = registerAs('lockout', () => {
   };
 });
 
+export const qrConfig = registerAs('qr', () => ({ renderThreads: environment().QR_RENDER_THREADS }));
+
 export const sessionConfig = registerAs('session', () => ({ ttlSeconds: environment().SESSION_TTL_SECONDS }));
 
 export const metricsConfig = registerAs('metrics', () => ({
@@ -128,6 +130,7 @@ export const ALL_CONFIG = [
   cryptoConfig,
   totpConfig,
   lockoutConfig,
+  qrConfig,
   sessionConfig,
   metricsConfig,
   webhookConfig,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { trustProxyOf } from './app.config';
 import { InvalidEnvironmentError, validateEnvironment } from './environment';
 
@@ -122,6 +123,16 @@ describe(validateEnvironment.name, () => {
     }
   });
 
+  it('takes QR_RENDER_THREADS from 1 to 64, by default 2 or the core count if smaller', () => {
+    expect(validateEnvironment({}).QR_RENDER_THREADS).toBe(Math.min(2, availableParallelism()));
+    expect(validateEnvironment({ QR_RENDER_THREADS: '1' }).QR_RENDER_THREADS).toBe(1);
+    for (const bad of ['0', '65', '1.5', 'two']) {
+      const problems = problemsOf({ QR_RENDER_THREADS: bad });
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems.every((problem) => problem.startsWith('QR_RENDER_THREADS: '))).toBe(true);
+    }
+  });
+
   it('takes the webhook settings with safe defaults: https only, public destinations only, 10 attempts over days', () => {
     expect(validateEnvironment({})).toMatchObject({
       WEBHOOK_ALLOW_HTTP: 'false',
@@ -143,7 +154,12 @@ describe(validateEnvironment.name, () => {
       WEBHOOK_POLL_INTERVAL_MS: 'often',
     });
     expect(new Set(problems.map((problem) => problem.split(':')[0]))).toEqual(
-      new Set(['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_MAX_ATTEMPTS', 'WEBHOOK_TIMEOUT_MS']),
+      new Set([
+        'WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+        'WEBHOOK_POLL_INTERVAL_MS',
+        'WEBHOOK_MAX_ATTEMPTS',
+        'WEBHOOK_TIMEOUT_MS',
+      ]),
     );
     expect(problemsOf({ WEBHOOK_RETRY_BASE_MS: '60000', WEBHOOK_RETRY_MAX_MS: '1000' })).toEqual([
       'WEBHOOK_RETRY_MAX_MS: must not be less than WEBHOOK_RETRY_BASE_MS',

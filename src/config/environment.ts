@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
 import {
   IsBase64,
@@ -181,6 +182,16 @@ export class Environment {
     message: 'TRUST_PROXY must be true, false, a hop count or comma-separated addresses/CIDRs',
   })
   TRUST_PROXY = 'false';
+
+  /**
+   * Worker threads that render QR images (enrolments) off the event loop, per process. The default
+   * leaves the event loop a core of its own where there are 3 or more.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  QR_RENDER_THREADS = Math.min(2, availableParallelism());
 
   /** A request that takes longer (a database that does not answer) is answered 503, never left hanging. */
   @Type(() => Number)

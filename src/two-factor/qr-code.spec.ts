@@ -1,0 +1,38 @@
+import { decodeQrDataUrl } from '../../test/helpers/qr';
+import { QrCodeRenderer } from './qr-code';
+
+// qrcode on this (the main) thread refuses to work: an image that decodes was made on a worker thread.
+jest.mock('qrcode', () => ({
+  toDataURL: () => {
+    throw new Error('qrcode called on the event loop');
+  },
+}));
+
+const URI = 'otpauth://totp/twofa:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=twofa';
+
+describe(QrCodeRenderer.name, () => {
+  let renderer: QrCodeRenderer;
+
+  beforeAll(() => {
+    renderer = new QrCodeRenderer({ renderThreads: 2 });
+  });
+
+  afterAll(async () => {
+    await renderer.onApplicationShutdown();
+  });
+
+  it('renders the PNG on a worker thread, not the event loop', async () => {
+    expect(decodeQrDataUrl(await renderer.toPngDataUrl(URI))).toBe(URI);
+  });
+
+  it('renders more images at once than it has threads, each of its own text', async () => {
+    const uris = Array.from({ length: 7 }, (_, i) => `${URI}&n=${i}`);
+    const images = await Promise.all(uris.map((uri) => renderer.toPngDataUrl(uri)));
+    expect(images.map(decodeQrDataUrl)).toEqual(uris);
+  });
+
+  it("rejects a text too long for any QR code with qrcode's message, and renders the next one", async () => {
+    await expect(renderer.toPngDataUrl('x'.repeat(4000))).rejects.toThrow(/too big to be stored in a QR Code/);
+    expect(decodeQrDataUrl(await renderer.toPngDataUrl(URI))).toBe(URI);
+  });
+});
