@@ -8,6 +8,7 @@ import { sealedKeyIdSql } from './crypto/secret-cipher';
 import { BackupCode } from './entities/backup-code.entity';
 import { SubjectKind, TwoFactorConfig, TwoFactorStatus } from './entities/two-factor-config.entity';
 import type { SealedSecret } from './config-secrets';
+import type { SealedRowStore } from './secret-resealing';
 import type { FailureCounted, LockoutPolicy } from './lockout-policy';
 import type { Subject } from './two-factor.types';
 
@@ -136,15 +137,36 @@ const CLEAR_FAILURES = new NamedSql<{ id: string; now: number }>(
   'UPDATE two_factor_config SET failed_attempts = 0, updated_at = :now WHERE id = :id',
 );
 
+const SEALED_SECRET_COLUMNS =
+  'id, tenant, kind, subject_id AS subjectId, secret_ciphertext AS secretCiphertext, secret_version AS secretVersion';
+
 /** A page of stored secrets, by id: what re-sealing reads. */
 const SELECT_SECRETS_AFTER = new NamedSql<{ afterId: string; limit: number }>(
-  'SELECT id, tenant, kind, subject_id AS subjectId, secret_ciphertext AS secretCiphertext, ' +
-    'secret_version AS secretVersion FROM two_factor_config WHERE id > :afterId ORDER BY id LIMIT :limit',
+  `SELECT ${SEALED_SECRET_COLUMNS} FROM two_factor_config WHERE id > :afterId ORDER BY id LIMIT :limit`,
 );
 
-/** Replaces a sealed secret only while the row still holds the one that was read. */
-const REPLACE_SECRET = new NamedSql<{ id: string; from: string; to: string }>(
-  'UPDATE two_factor_config SET secret_ciphertext = :to WHERE id = :id AND secret_ciphertext = :from',
+/** The same, only the secrets sealed under another key than `keyId`: what re-encryption reads. */
+const SELECT_SECRETS_NOT_UNDER_KEY_AFTER = new NamedSql<{ afterId: string; keyId: string; limit: number }>(
+  `SELECT ${SEALED_SECRET_COLUMNS} FROM two_factor_config ` +
+    `WHERE id > :afterId AND ${sealedKeyIdSql('secret_ciphertext')} <> :keyId ORDER BY id LIMIT :limit`,
+);
+
+const COUNT_SECRETS_NOT_UNDER_KEY = new NamedSql<{ keyId: string }>(
+  `SELECT COUNT(*) AS n FROM two_factor_config WHERE ${sealedKeyIdSql('secret_ciphertext')} <> :keyId`,
+);
+
+/**
+ * Replaces a sealed secret only while the row still holds the one that was read, at the version it was
+ * read at (the associated data binds it; a rotation changes both).
+ */
+const REPLACE_SECRET = new NamedSql<{ id: string; secretVersion: number; from: string; to: string }>(
+  'UPDATE two_factor_config SET secret_ciphertext = :to ' +
+    'WHERE id = :id AND secret_version = :secretVersion AND secret_ciphertext = :from',
+);
+
+/** Configs with an unused backup code hashed under another key than `keyId`. */
+const COUNT_CONFIGS_WITH_CODES_NOT_UNDER_KEY = new NamedSql<{ keyId: string }>(
+  `SELECT COUNT(DISTINCT config_id) AS n FROM backup_code WHERE used_at IS NULL AND ${BACKUP_CODE_KEY_ID_SQL} <> :keyId`,
 );
 
 /**
@@ -177,7 +199,10 @@ export const LOGIN_STATEMENTS = {
   USE_BACKUP_CODE,
   CLEAR_FAILURES,
   SELECT_SECRETS_AFTER,
+  SELECT_SECRETS_NOT_UNDER_KEY_AFTER,
+  COUNT_SECRETS_NOT_UNDER_KEY,
   REPLACE_SECRET,
+  COUNT_CONFIGS_WITH_CODES_NOT_UNDER_KEY,
 };
 
 export interface ConfigListFilter {
@@ -288,18 +313,37 @@ export class TwoFactorConfigRepository {
     return (await manager.update(TwoFactorConfig, where, changes)).affected === 1;
   }
 
-  /** Up to `limit` stored secrets with ids after `afterId`, in id order ('' for the first page). */
-  secretsAfter(manager: EntityManager, afterId: string, limit: number): Promise<SealedSecret[]> {
-    return SELECT_SECRETS_AFTER.select<SealedSecret>(manager, { afterId, limit });
-  }
-
-  /** Replaces a sealed secret only while the row still holds `from`; returns whether it did. */
-  async replaceSecret(manager: EntityManager, parameters: { id: string; from: string; to: string }): Promise<boolean> {
-    return (await REPLACE_SECRET.affectedRows(manager, parameters)) === 1;
+  /**
+   * The stored TOTP secrets as re-sealing reads and writes them, through `manager` (a query runner's:
+   * each replacement is a statement of its own); with `notUnderKeyId`, only those sealed under another key.
+   */
+  sealedSecrets(manager: EntityManager, notUnderKeyId?: string): SealedRowStore<SealedSecret> {
+    return {
+      count: async () =>
+        notUnderKeyId === undefined
+          ? this.countAll(manager)
+          : countOf(await COUNT_SECRETS_NOT_UNDER_KEY.select(manager, { keyId: notUnderKeyId })),
+      after: (afterId, limit) =>
+        notUnderKeyId === undefined
+          ? SELECT_SECRETS_AFTER.select<SealedSecret>(manager, { afterId, limit })
+          : SELECT_SECRETS_NOT_UNDER_KEY_AFTER.select<SealedSecret>(manager, { afterId, keyId: notUnderKeyId, limit }),
+      replace: async (row, sealed) =>
+        (await REPLACE_SECRET.affectedRows(manager, {
+          id: row.id,
+          secretVersion: row.secretVersion,
+          from: row.secretCiphertext,
+          to: sealed,
+        })) === 1,
+    };
   }
 
   async countAll(manager: EntityManager = this.dataSource.manager): Promise<number> {
     return manager.count(TwoFactorConfig);
+  }
+
+  /** Configs with an unused backup code hashed under another key than `keyId` (used codes do not matter). */
+  async countConfigsWithBackupCodesNotUnder(keyId: string): Promise<number> {
+    return countOf(await COUNT_CONFIGS_WITH_CODES_NOT_UNDER_KEY.select(this.dataSource.manager, { keyId }));
   }
 
   /** Deletes a config of the tenant and its backup codes; returns whether the config was there. */
@@ -358,6 +402,11 @@ export async function countUnusedBackupCodes(manager: EntityManager, configIds: 
     .getRawMany<{ configId: string; remaining: string | number }>();
   const byConfig = new Map(rows.map((row) => [row.configId, Number(row.remaining)]));
   return configIds.map((id) => byConfig.get(id) ?? 0);
+}
+
+/** The `n` of a `SELECT COUNT(*) AS n` (a string from mysql2, a number from better-sqlite3). */
+function countOf(rows: unknown[]): number {
+  return Number((rows[0] as { n: number | string }).n);
 }
 
 function configOfRow(row: Record<string, unknown>): TwoFactorConfig {

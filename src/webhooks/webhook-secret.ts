@@ -26,3 +26,12 @@ export function openSigningSecret(
 ): string {
   return PREFIX + cipher.decrypt(subscription.secretCiphertext, associatedDataOf(subscription)).toString('base64');
 }
+
+/** The same signing secret sealed again under the first key. Throws SecretDecryptionError when it cannot be opened. */
+export function resealSigningSecret(
+  cipher: SecretCipher,
+  subscription: { tenant: string; id: string; secretCiphertext: string },
+): string {
+  const associatedData = associatedDataOf(subscription);
+  return cipher.encrypt(cipher.decrypt(subscription.secretCiphertext, associatedData), associatedData);
+}

@@ -1,5 +1,6 @@
 import { EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { sealedKeyIdSql } from '../two-factor/crypto/secret-cipher';
+import type { SealedRowStore } from '../two-factor/secret-resealing';
 import { DeliveryStatus, WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
 
@@ -15,6 +16,9 @@ export interface ClaimedDelivery {
   url: string;
   secretCiphertext: string;
 }
+
+/** A subscription's signing secret with what it is bound to. */
+export type SealedSigningSecret = Pick<WebhookSubscription, 'id' | 'tenant' | 'secretCiphertext'>;
 
 export interface Page<T> {
   items: T[];
@@ -97,6 +101,42 @@ export class WebhookRepository {
         `GROUP BY ${sealedKeyIdSql('secret_ciphertext')}`,
     );
     return rows.map((row) => ({ keyId: row.key_id, rows: Number(row.n) }));
+  }
+
+  /**
+   * The signing secrets as re-sealing reads and writes them (resealSecrets), those sealed under another
+   * key than `notUnderKeyId`. A replacement matches only while the subscription still exists with the
+   * secret that was read.
+   */
+  sealedSigningSecrets(notUnderKeyId: string): SealedRowStore<SealedSigningSecret> {
+    const notUnderKey = {
+      where: `${sealedKeyIdSql('subscription.secret_ciphertext')} <> :keyId`,
+      keyId: notUnderKeyId,
+    };
+    return {
+      count: () =>
+        this.manager
+          .createQueryBuilder(WebhookSubscription, 'subscription')
+          .where(notUnderKey.where, notUnderKey)
+          .getCount(),
+      after: (afterId, limit) =>
+        this.manager
+          .createQueryBuilder(WebhookSubscription, 'subscription')
+          .select(['subscription.id', 'subscription.tenant', 'subscription.secretCiphertext'])
+          .where('subscription.id > :afterId', { afterId })
+          .andWhere(notUnderKey.where, notUnderKey)
+          .orderBy('subscription.id')
+          .limit(limit)
+          .getMany(),
+      replace: async (row, sealed) =>
+        (
+          await this.manager.update(
+            WebhookSubscription,
+            { id: row.id, secretCiphertext: row.secretCiphertext },
+            { secretCiphertext: sealed },
+          )
+        ).affected === 1,
+    };
   }
 
   countPending(): Promise<number> {

@@ -56,13 +56,13 @@ async function reseal(
   const log = (message: string): void => {
     queryRunner.connection.logger.logMigration(message, queryRunner);
   };
-  const outcome = await resealSecrets(queryRunner.manager, configs, (row) => resealed(secrets, row), {
+  const outcome = await resealSecrets(configs.sealedSecrets(queryRunner.manager), (row) => resealed(secrets, row), {
     onProgress: ({ scanned, resealed: done }, total) =>
       log(`re-sealing TOTP secrets: ${scanned}/${total} read, ${done} re-sealed`),
   });
   for (const row of outcome.unopenable.filter((row) => row.reason !== 'unknown-key')) {
     log(
-      `the TOTP secret of config ${row.configId} does not open (key id ${row.keyId ?? 'none'}: ${row.reason}); left as it is`,
+      `the TOTP secret of config ${row.id} does not open (key id ${row.keyId ?? 'none'}: ${row.reason}); left as it is`,
     );
   }
   const underMissingKeys = outcome.unopenable.filter((row) => row.reason === 'unknown-key');

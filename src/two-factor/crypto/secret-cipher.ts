@@ -39,16 +39,22 @@ export function keyIdOf(key: Buffer): string {
 @Injectable()
 export class SecretCipher {
   private readonly keys: Map<string, Buffer>;
-  private readonly primaryKeyId: string;
+  /** The id of the first key of TWOFA_ENCRYPTION_KEYS, the one that encrypts. */
+  readonly primaryKeyId: string;
 
   constructor(@Inject(cryptoConfig.KEY) config: ConfigType<typeof cryptoConfig>) {
     this.keys = new Map(config.encryptionKeys.map((key) => [keyIdOf(key), key]));
     this.primaryKeyId = keyIdOf(config.encryptionKeys[0]);
   }
 
+  /** The configured key ids, in the order of TWOFA_ENCRYPTION_KEYS. */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   /** A key id's place in TWOFA_ENCRYPTION_KEYS ("1" encrypts), or "unlisted". */
   keyPlaceOf(keyId: string): string {
-    const place = [...this.keys.keys()].indexOf(keyId);
+    const place = this.keyIds.indexOf(keyId);
     return place < 0 ? 'unlisted' : String(place + 1);
   }
 
