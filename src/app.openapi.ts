@@ -19,7 +19,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   for (const tag of Object.values(API_TAGS)) builder.addTag(tag.name, tag.description);
   const config = builder.build();
-  // As package.json: proprietary, so there is no licence text to link (docs/api.md lists the lint warning).
+  // As package.json: proprietary, so there is no licence text to link (docs/openapi-lint.md lists the lint warning).
   config.info.license = { name: 'UNLICENSED (proprietary, all rights reserved)' };
   config.info.contact = { name: 'twofa maintainers' };
   return markPublicOperations(SwaggerModule.createDocument(app, config));

@@ -4,7 +4,7 @@ import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { Child, freePort, startChild } from '../tools/shared/processes';
+import { Child, freePort, startServiceFromSource } from '../tools/shared/processes';
 import { decodeQrDataUrl } from './helpers/qr';
 import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
@@ -29,18 +29,13 @@ const SECRET_KEY = { path: '/2fa/secretkey', body: JSON.stringify({ account: 'sh
 async function startService(databaseUrl: string, settings: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'twofa-shutdown-'));
-  const service = await startChild({
-    name: 'the service',
-    args: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+  const service = await startServiceFromSource({
     cwd: ROOT,
     port,
-    readyPath: '/health/ready',
     timeoutMs: 90_000,
     env: {
-      TS_NODE_SWC: 'true',
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
-      PORT: String(port),
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
       AUTH_JWT_SECRET: TEST_JWT_SECRET,

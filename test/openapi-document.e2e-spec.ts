@@ -5,7 +5,7 @@ import { testDatabases } from './helpers/test-app';
 
 /**
  * The OpenAPI document as clients meet it at /docs-json: what a client generator, a linter or Swagger UI
- * relies on, operation by operation. (The Redocly and Spectral linters run on it in CI: .ci/run.)
+ * relies on, operation by operation. (Redocly CLI and Spectral lint it in CI: npm run lint:openapi, docs/openapi-lint.md.)
  */
 
 interface Operation {

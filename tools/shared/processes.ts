@@ -172,6 +172,27 @@ export async function startChild(options: {
 }
 
 /**
+ * The service from source (src/main.ts through ts-node, transpiled by swc) on `port`, ready once
+ * GET /health/ready answers 200: as the e2e tests and scripts that need a process of its own start it.
+ */
+export function startServiceFromSource(options: {
+  cwd: string;
+  port: number;
+  env: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<Child> {
+  return startChild({
+    name: 'the service',
+    args: ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+    cwd: options.cwd,
+    port: options.port,
+    readyPath: '/health/ready',
+    timeoutMs: options.timeoutMs,
+    env: { TS_NODE_SWC: 'true', PORT: String(options.port), ...options.env },
+  });
+}
+
+/**
  * CPU time (user + system) a process and its children (the workers of the cluster mode) have used,
  * in ms, from /proc/<pid>/stat; undefined where there is no /proc. CPU per request is the steadier
  * figure on a shared machine: other work stretches the wall-clock numbers, much less the CPU each
