@@ -140,6 +140,18 @@ describe.each(testDatabases())('partner and agent 2FA configs on $name', (databa
         expect(decodeQrDataUrl(res.body.qrcodeUrl)).toBe(res.body.otpauthUrl);
       });
 
+      it('enrols 16 users at once, each with a config and a QR image of its own', async () => {
+        // The images come back from the rendering threads together; on SQLite the transactions that
+        // follow share one connection and must not start in the same macrotask.
+        const userIds = Array.from({ length: 16 }, () => newUserId('at-once'));
+        const created = await Promise.all(userIds.map((userId) => api.create({ [spec.idField]: userId })));
+        for (const [i, res] of created.entries()) {
+          expect(expectStatus(res, 200).body[spec.idField]).toBe(userIds[i]);
+          expect(decodeQrDataUrl(res.body.qrcodeUrl)).toBe(res.body.otpauthUrl);
+        }
+        expect(new Set(created.map((res) => String(res.body.id))).size).toBe(16);
+      });
+
       it('answers a create repeated while the config is pending with that same config, so a retry is safe', async () => {
         const first = await api.enrol();
         for (const prefix of [spec.prefix, spec.aliasPrefix]) {

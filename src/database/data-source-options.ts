@@ -61,7 +61,8 @@ export function buildDataSourceOptions(config: DatabaseConfig): DataSourceOption
       timeout: config.timeoutMs,
       // TypeORM shares one better-sqlite3 connection between requests. Transactions stay apart only
       // because every await inside a transaction callback settles without waiting on I/O (better-sqlite3
-      // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction.
+      // is synchronous): never await real I/O (network, timers, QR rendering) inside a transaction, and
+      // never resume two requests in one macrotask (QrCodeRenderer hands each image back in its own).
       enableWAL: true,
       // WAL + NORMAL is durable across process crashes and far faster than FULL for the per-login writes.
       prepareDatabase: (db: {

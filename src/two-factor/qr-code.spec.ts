@@ -31,6 +31,21 @@ describe(QrCodeRenderer.name, () => {
     expect(images.map(decodeQrDataUrl)).toEqual(uris);
   });
 
+  it('hands each image back in a macrotask of its own, so no caller resumes while another one runs', async () => {
+    // What an enrolment does after its image: a transaction whose awaits settle without I/O (SQLite).
+    let running = 0;
+    let overlaps = 0;
+    const enrol = async (i: number) => {
+      await renderer.toPngDataUrl(`${URI}&n=${i}`);
+      if (running > 0) overlaps++;
+      running++;
+      for (let step = 0; step < 10; step++) await Promise.resolve();
+      running--;
+    };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => enrol(i)));
+    expect(overlaps).toBe(0);
+  });
+
   it("rejects a text too long for any QR code with qrcode's message, and renders the next one", async () => {
     await expect(renderer.toPngDataUrl('x'.repeat(4000))).rejects.toThrow(/too big to be stored in a QR Code/);
     expect(decodeQrDataUrl(await renderer.toPngDataUrl(URI))).toBe(URI);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { join } from 'node:path';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import type { QRCodeToDataURLOptions } from 'qrcode';
 import { qrConfig } from '../config/app.config';
@@ -40,9 +41,19 @@ export class QrCodeRenderer implements OnApplicationShutdown {
     });
   }
 
-  /** Rejects as qrcode does (e.g. a text too long for any QR code), with its message. */
-  toPngDataUrl(text: string): Promise<string> {
-    return this.pool.run(text);
+  /**
+   * Rejects as qrcode does (e.g. a text too long for any QR code), with its message.
+   *
+   * piscina settles every task that has finished when it hears from a thread, all in one macrotask.
+   * The caller resumes in a macrotask of its own instead: two enrolments resumed together would open
+   * their transactions on SQLite's one shared connection at once (database/data-source-options.ts).
+   */
+  async toPngDataUrl(text: string): Promise<string> {
+    try {
+      return await this.pool.run(text);
+    } finally {
+      await nextMacrotask();
+    }
   }
 
   /** Nest calls this after the HTTP server has closed, so in-flight enrolments got their images. */
