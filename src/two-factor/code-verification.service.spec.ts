@@ -6,10 +6,10 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
-import { MetricsCoreModule } from '../common/metrics/metrics';
+import { Metrics, MetricsCoreModule } from '../common/metrics/metrics';
 import { cryptoConfig, lockoutConfig, sessionConfig, totpConfig } from '../config/app.config';
 import { buildDataSourceOptions } from '../database/data-source-options';
-import { DatabaseModule } from '../database/transaction-runner';
+import { DatabaseModule, TransactionWork } from '../database/transaction-runner';
 import { CodeVerificationService } from './code-verification.service';
 import { AuditEvent } from './entities/audit-event.entity';
 import { TwoFactorConfig } from './entities/two-factor-config.entity';
@@ -91,6 +91,7 @@ async function start() {
     verification,
     admin,
     dataSource,
+    metrics: moduleRef.get(Metrics),
     close: () => moduleRef.close(),
     /** Enrols a user and returns their config id and key. */
     async enrol(subjectId: string) {
@@ -270,5 +271,29 @@ describe(CodeVerificationService.name, () => {
       expect.objectContaining({ configId: id, keyId: expect.stringMatching(/^[0-9a-f]{8}$/), outcome: 'failure' }),
       expect.objectContaining({ configId: id, outcome: 'failure' }),
     ]);
+  });
+
+  it('counts an attempt once in twofa_verify_total when the database makes the unit run again', async () => {
+    const { key } = await t.enrol('rerun');
+    const verifications = async (): Promise<Record<string, number>> => {
+      const metric = await t.metrics.registry.getSingleMetric('twofa_verify_total')!.get();
+      return Object.fromEntries(metric.values.map(({ labels, value }) => [`${labels.result} ${labels.method}`, value]));
+    };
+    const before = await verifications();
+    // The first transaction does all its work, then is rolled back as a lost race at COMMIT would be.
+    const transaction = t.dataSource.transaction.bind(t.dataSource) as (
+      work: TransactionWork<unknown>,
+    ) => Promise<unknown>;
+    jest.spyOn(t.dataSource, 'transaction').mockImplementationOnce((work: unknown) =>
+      transaction(async (manager) => {
+        await (work as TransactionWork<unknown>)(manager);
+        throw Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK', sqlState: '40001' });
+      }),
+    );
+    await expect(t.login('rerun', t.code(key))).resolves.toMatchObject({ result: 'success' });
+
+    const after = await verifications();
+    expect(after['success totp'] - (before['success totp'] ?? 0)).toBe(1);
+    expect((await t.events('rerun')).filter((event) => event.event === 'verify.success')).toHaveLength(1);
   });
 });

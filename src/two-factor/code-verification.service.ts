@@ -21,6 +21,12 @@ import { Actor, LoginVerification, Subject } from './two-factor.types';
 
 type Outcome<T> = { verified: true; method: 'totp' | 'backup'; value: T } | { verified: false };
 
+/** What one attempt decided, with its twofa_verify_total labels. */
+type Decision<T> =
+  | { result: 'success'; method: 'totp' | 'backup'; value: T }
+  | { result: 'fail' | 'replay'; method: 'totp' | 'backup' | 'none' }
+  | { result: 'locked'; method: 'none'; retryAfterSeconds: number };
+
 /** Runs inside the transaction that consumed the code, so what it writes exists exactly when the code was accepted. */
 type OnVerified<T> = (manager: EntityManager, config: TwoFactorConfig, now: number) => Promise<T>;
 
@@ -117,7 +123,8 @@ export class CodeVerificationService {
         'InvalidCode',
       );
     }
-    return this.transactions.unit(async (transaction) => {
+    // Counted once the unit is over: a rerun unit (a lost race) decides again, and only its last run counts.
+    const decision = await this.transactions.unit(async (transaction): Promise<Decision<T>> => {
       const now = this.clock.now();
       const config = await this.configs.findBySubject(actor.tenant, subject);
 
@@ -128,8 +135,7 @@ export class CodeVerificationService {
         await transaction((manager) =>
           recordAudit(manager, now, auditEntryOf(actor, config ?? { id: null, ...subject }, 'verify.fail', 'failure')),
         );
-        this.metrics.countVerification('fail', 'none');
-        return { verified: false };
+        return { result: 'fail', method: 'none' };
       }
       const retryAfter = this.lockoutPolicy.retryAfterSeconds(config, now);
       if (retryAfter !== null) {
@@ -137,13 +143,20 @@ export class CodeVerificationService {
         await this.transactions.autocommit((manager) =>
           recordAudit(manager, now, auditEntryOf(actor, config, 'verify.locked', 'failure')),
         );
-        this.metrics.countVerification('locked', 'none');
-        throw new DomainError(ErrorCode.TooManyAttempts, 'Too many failed attempts; try again later', [], retryAfter);
+        return { result: 'locked', method: 'none', retryAfterSeconds: retryAfter };
       }
       return backupCode === null
         ? this.verifyTotp(transaction, actor, config, code, now, onVerified)
         : this.verifyBackupCode(transaction, actor, config, backupCode, now, onVerified);
     });
+    this.metrics.countVerification(decision.result, decision.method);
+    if (decision.result === 'locked') {
+      const message = 'Too many failed attempts; try again later';
+      throw new DomainError(ErrorCode.TooManyAttempts, message, [], decision.retryAfterSeconds);
+    }
+    return decision.result === 'success'
+      ? { verified: true, method: decision.method, value: decision.value }
+      : { verified: false };
   }
 
   private async verifyTotp<T>(
@@ -153,7 +166,7 @@ export class CodeVerificationService {
     code: string,
     now: number,
     onVerified: OnVerified<T>,
-  ): Promise<Outcome<T>> {
+  ): Promise<Decision<T>> {
     let key: Buffer;
     try {
       key = this.secrets.open(config);
@@ -162,15 +175,13 @@ export class CodeVerificationService {
       // A secret that does not open (a row copied or written back, a key no longer configured) is a
       // failure like a wrong code: counted, audited with the key id, logged once. Never a 500.
       this.secrets.reportUnopenable(config, error);
-      this.metrics.countVerification('fail', 'totp');
       return transaction((manager) =>
-        this.recordFailure(manager, actor, config, 'secret.integrity_error', now, error.keyId),
+        this.recordFailure(manager, actor, config, 'fail', 'totp', 'secret.integrity_error', now, error.keyId),
       );
     }
     const match = this.totp.verify(key, code, paramsOf(config), this.totpSettings.window, now);
     if (!match) {
-      this.metrics.countVerification('fail', 'totp');
-      return transaction((manager) => this.recordFailure(manager, actor, config, 'verify.fail', now));
+      return transaction((manager) => this.recordFailure(manager, actor, config, 'fail', 'totp', 'verify.fail', now));
     }
 
     return transaction(async (manager) => {
@@ -183,16 +194,11 @@ export class CodeVerificationService {
         secretVersion: config.secretVersion,
         hardLimit: this.lockoutPolicy.settings.hardLimit,
       });
-      if (!consumed) {
-        this.metrics.countVerification('replay', 'totp');
-        return this.recordFailure(manager, actor, config, 'verify.replay', now);
-      }
+      if (!consumed) return this.recordFailure(manager, actor, config, 'replay', 'totp', 'verify.replay', now);
       const entries = [auditEntryOf(actor, config, 'verify.success', 'success')];
       if (config.status === 'pending') entries.push(auditEntryOf(actor, config, 'config.activated', 'success'));
       await recordAudit(manager, now, ...entries);
-      const value = await onVerified(manager, config, now);
-      this.metrics.countVerification('success', 'totp');
-      return { verified: true, method: 'totp', value };
+      return { result: 'success', method: 'totp', value: await onVerified(manager, config, now) };
     });
   }
 
@@ -203,7 +209,7 @@ export class CodeVerificationService {
     normalizedCode: string,
     now: number,
     onVerified: OnVerified<T>,
-  ): Promise<Outcome<T>> {
+  ): Promise<Decision<T>> {
     const hashes = this.backupCodes.lookupHashes(normalizedCode, config.id);
     return transaction(async (manager) => {
       const used =
@@ -212,10 +218,7 @@ export class CodeVerificationService {
           now,
           hardLimit: this.lockoutPolicy.settings.hardLimit,
         })) && (await this.configs.useBackupCode(manager, { configId: config.id, hashes, now }));
-      if (!used) {
-        this.metrics.countVerification('fail', 'backup');
-        return this.recordFailure(manager, actor, config, 'verify.fail', now);
-      }
+      if (!used) return this.recordFailure(manager, actor, config, 'fail', 'backup', 'verify.fail', now);
       await this.configs.clearFailures(manager, { id: config.id, now });
       await recordAudit(
         manager,
@@ -223,9 +226,7 @@ export class CodeVerificationService {
         auditEntryOf(actor, config, 'backup_code.used', 'success'),
         auditEntryOf(actor, config, 'verify.success', 'success'),
       );
-      const value = await onVerified(manager, config, now);
-      this.metrics.countVerification('success', 'backup');
-      return { verified: true, method: 'backup', value };
+      return { result: 'success', method: 'backup', value: await onVerified(manager, config, now) };
     });
   }
 
@@ -237,16 +238,18 @@ export class CodeVerificationService {
     manager: EntityManager,
     actor: Actor,
     config: TwoFactorConfig,
+    result: 'fail' | 'replay',
+    method: 'totp' | 'backup',
     event: AuditEventName,
     now: number,
     keyId: string | null = null,
-  ): Promise<{ verified: false }> {
+  ): Promise<Decision<never>> {
     const counted = await this.configs.countFailure(manager, { id: config.id, now }, this.lockoutPolicy);
     const entries: AuditEntry[] = [{ ...auditEntryOf(actor, config, event, 'failure'), keyId }];
     const lockEvent = LOCK_EVENT_OF[counted];
     if (lockEvent) entries.push(auditEntryOf(actor, config, lockEvent, 'failure'));
     await recordAudit(manager, now, ...entries);
-    return { verified: false };
+    return { result, method };
   }
 
   private dummyVerification(code: string, now: number): void {
