@@ -145,6 +145,7 @@ describe.each(testDatabases().slice(0, 1))('the OpenAPI document on $name', (dat
         'POST /partnerglobalapi/2faConfig',
         'POST /globalapi/2faConfig',
         'POST /TwoFactorSession',
+        'PUT /TwoFactorSession/{public_id}',
         'PUT /users/2fa/generate-key',
         'POST /webhooks',
       ].sort(),

@@ -1,10 +1,7 @@
 import request from 'supertest';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { databaseConfigFrom } from '../src/config/app.config';
-import type { Environment } from '../src/config/environment';
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
+import { MIGRATIONS } from '../src/database/data-source-options';
 import { AuditEventKeyId1796000000001 } from '../src/database/migrations/1796000000001-AuditEventKeyId';
 import { ResealSecrets1796000000000 } from '../src/database/migrations/1796000000000-ResealSecrets';
 import { keyIdOf, SecretCipher } from '../src/two-factor/crypto/secret-cipher';
@@ -20,6 +17,7 @@ import {
   TEST_ENCRYPTION_KEY,
   TestDatabase,
   testDatabases,
+  withSchemaOf,
 } from './helpers/test-app';
 import { nowSeconds } from './helpers/time';
 import { mintToken } from './helpers/tokens';
@@ -215,37 +213,25 @@ describe.each(testDatabases())('the upgrade that binds secrets to their version 
 
   /** Active agents written as the service wrote them before: secrets bound to tenant|kind|subject only. */
   async function seedBeforeTheUpgrade(agents: { agentid: string; key: Buffer; boundTo: string }[]) {
-    const dataSource = new DataSource({
-      ...buildDataSourceOptions(
-        databaseConfigFrom({
-          DATABASE_URL: databaseUrl,
-          DATA_DIR: '.',
-          DATABASE_POOL_SIZE: 2,
-          DATABASE_TIMEOUT_MS: 5000,
-        } as Environment),
-      ),
-      migrations: MIGRATIONS.filter((migration) => !UPGRADE.includes(migration)),
-      migrationsRun: false,
-    });
-    await dataSource.initialize();
-    try {
-      await dataSource.runMigrations();
-      const cipher = new SecretCipher({ encryptionKeys: [KEY] });
-      const now = Date.now();
-      const rows: { id: string; sealed: string }[] = [];
-      for (const { agentid, key, boundTo } of agents) {
-        const row = { id: randomUUID(), sealed: cipher.encrypt(key, `${TENANT}|agent|${boundTo}`) };
-        rows.push(row);
-        await dataSource.query(
-          'INSERT INTO two_factor_config (id, tenant, kind, subject_id, account, secret_ciphertext, algorithm, digits, period, ' +
-            "status, last_used_step, failed_attempts, locked_until, created_at, updated_at, activated_at) VALUES (?, ?, 'agent', ?, ?, ?, 'SHA1', 6, 30, 'active', NULL, 0, NULL, ?, ?, ?)",
-          [row.id, TENANT, agentid, agentid, row.sealed, now, now, now],
-        );
-      }
-      return rows;
-    } finally {
-      await dataSource.destroy();
-    }
+    return withSchemaOf(
+      databaseUrl,
+      MIGRATIONS.filter((migration) => !UPGRADE.includes(migration)),
+      async (dataSource) => {
+        const cipher = new SecretCipher({ encryptionKeys: [KEY] });
+        const now = Date.now();
+        const rows: { id: string; sealed: string }[] = [];
+        for (const { agentid, key, boundTo } of agents) {
+          const row = { id: randomUUID(), sealed: cipher.encrypt(key, `${TENANT}|agent|${boundTo}`) };
+          rows.push(row);
+          await dataSource.query(
+            'INSERT INTO two_factor_config (id, tenant, kind, subject_id, account, secret_ciphertext, algorithm, digits, period, ' +
+              "status, last_used_step, failed_attempts, locked_until, created_at, updated_at, activated_at) VALUES (?, ?, 'agent', ?, ?, ?, 'SHA1', 6, 30, 'active', NULL, 0, NULL, ?, ?, ?)",
+            [row.id, TENANT, agentid, agentid, row.sealed, now, now, now],
+          );
+        }
+        return rows;
+      },
+    );
   }
 
   it('re-seals the rows once at start-up: they keep working, and an old ciphertext written back is refused, also after a restart', async () => {

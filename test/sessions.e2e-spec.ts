@@ -1,14 +1,17 @@
 import request from 'supertest';
+import { MIGRATIONS } from '../src/database/data-source-options';
+import { SessionOrigin1796500000000 } from '../src/database/migrations/1796500000000-SessionOrigin';
 import { fieldNames } from './helpers/http';
+import { Kind, KINDS } from './helpers/kinds';
 import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { withApp } from './helpers/suite';
-import { rawDataSource, TestDatabase, testDatabases } from './helpers/test-app';
+import { rawDataSource, RunningApp, startApp, TestDatabase, testDatabases, withSchemaOf } from './helpers/test-app';
 import { sleep } from './helpers/time';
 import { mintToken } from './helpers/tokens';
 
 /** Every setting these suites depend on, so one suite's settings never leak into the next app. */
 const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
-const SESSION_FIELDS = ['bool', 'created_at', 'expires_at', 'public_id', 'user_id'];
+const SESSION_FIELDS = ['bool', 'created_at', 'expires_at', 'origin', 'public_id', 'user_id'];
 
 describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestDatabase) => {
   const running = withApp(database, BASE_SETTINGS);
@@ -35,6 +38,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(Object.keys(res.body).sort()).toEqual(SESSION_FIELDS);
       expect(res.body.user_id).toBe('fgklr4zxdkloknhx307x');
+      expect(res.body.origin).toBe('api');
       expect(res.body.bool).toBe(true);
       expect(res.body.public_id).toMatch(/^[a-z0-9]{30}$/);
       const createdAt = Date.parse(res.body.created_at);
@@ -153,7 +157,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
   });
 
   describe('update and delete', () => {
-    it('PUT answers 204 and GET shows the change', async () => {
+    it('PUT of a posted session answers 204 and GET shows the change, also another user_id and bool true again', async () => {
       const created = await create(admin, { user_id: 'before', bool: true }).expect(201);
       const id = created.body.public_id as string;
       const res = await http()
@@ -164,6 +168,12 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
       expect(res.text).toBe('');
       const after = await get(admin, id).expect(200);
       expect(after.body).toEqual({ ...created.body, user_id: 'after', bool: false });
+      await http()
+        .put(`/TwoFactorSession/${id}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ user_id: 'after', bool: true })
+        .expect(204);
+      expect((await get(admin, id).expect(200)).body).toEqual({ ...created.body, user_id: 'after', bool: true });
     });
 
     it('PUT with the same public_id in the body is accepted; a different one is a 400 and changes nothing', async () => {
@@ -256,52 +266,87 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
     });
   });
 
-  describe('sessions from login verification', () => {
-    let agentAdmin: string;
-    let agentLogin: string;
-    let secret: string;
+  describe.each(KINDS)('sessions from $kind login verification', (kind: Kind) => {
+    let kindAdmin: string;
+    let kindLogin: string;
 
-    beforeAll(async () => {
-      agentAdmin = await mintToken({ tenant: 'acme', sub: 'agent-admin', scope: 'agent:admin' });
-      agentLogin = await mintToken({ tenant: 'acme', sub: 'login-service', scope: 'agent:login' });
+    const put = (publicId: string, body: Record<string, unknown>) =>
+      http().put(`/TwoFactorSession/${publicId}`).set('Authorization', `Bearer ${admin}`).send(body);
+    /** Enrols a user of this kind and logs in with the new config's first code: the login's session id. */
+    const enrolAndLogIn = async (userId: string): Promise<string> => {
       const enrol = await http()
-        .post('/globalapi/2faConfig')
-        .set('Authorization', `Bearer ${agentAdmin}`)
-        .send({ agentid: 'agent-007' })
+        .post(kind.prefix)
+        .set('Authorization', `Bearer ${kindAdmin}`)
+        .send({ [kind.idField]: userId })
         .expect(200);
-      secret = enrol.body.secretKey;
-    });
-
-    it('a failed verification returns no sessionId', async () => {
-      const res = await http()
-        .post('/loginapi/2fa:verify')
-        .set('Authorization', `Bearer ${agentLogin}`)
-        .send({ agentid: 'agent-007', code: wrongCode(secret) })
-        .expect(200);
-      expect(res.body).toEqual({ result: 'fail' });
-    });
-
-    it('a successful verification returns the sessionId of a session with user_id = agentid and bool true', async () => {
-      const before = await list(admin, { responsePerPage: 100 }).expect(200);
+      expect(
+        (
+          await http()
+            .post(kind.loginPath)
+            .set('Authorization', `Bearer ${kindLogin}`)
+            .send({ [kind.idField]: userId, code: wrongCode(enrol.body.secretKey) })
+            .expect(200)
+        ).body,
+      ).toEqual({ result: 'fail' });
       await awaitFreshStep();
       const res = await http()
-        .post('/loginapi/2fa:verify')
-        .set('Authorization', `Bearer ${agentLogin}`)
-        .send({ agentid: 'agent-007', code: oathtoolTotp(secret) })
+        .post(kind.loginPath)
+        .set('Authorization', `Bearer ${kindLogin}`)
+        .send({ [kind.idField]: userId, code: oathtoolTotp(enrol.body.secretKey) })
         .expect(200);
       expect(res.body).toEqual({
         result: 'success',
         method: 'totp',
         sessionId: expect.stringMatching(/^[a-z0-9]{30}$/),
       });
+      return res.body.sessionId as string;
+    };
 
-      const session = await get(admin, res.body.sessionId).expect(200);
-      expect(session.body).toMatchObject({ user_id: 'agent-007', public_id: res.body.sessionId, bool: true });
+    beforeAll(async () => {
+      kindAdmin = await mintToken({ tenant: 'acme', sub: `${kind.kind}-admin`, scope: kind.adminScope });
+      kindLogin = await mintToken({ tenant: 'acme', sub: 'login-service', scope: kind.loginScope });
+    });
+
+    it('a successful verification (not a failed one) makes a session with origin login, user_id the user, bool true', async () => {
+      const before = await list(admin, { responsePerPage: 100 }).expect(200);
+      const sessionId = await enrolAndLogIn(`${kind.kind}-007`);
+
+      const session = await get(admin, sessionId).expect(200);
+      expect(session.body).toMatchObject({
+        user_id: `${kind.kind}-007`,
+        public_id: sessionId,
+        origin: 'login',
+        bool: true,
+      });
       expect(Date.parse(session.body.expires_at) - Date.parse(session.body.created_at)).toBe(3600 * 1000);
       const after = await list(admin, { responsePerPage: 100 }).expect(200);
       expect(Number(after.headers['x-total-count'])).toBe(Number(before.headers['x-total-count']) + 1);
       // The session belongs to the login's tenant only.
-      await get(adminB, res.body.sessionId).expect(404);
+      await get(adminB, sessionId).expect(404);
+    });
+
+    it("a login's session keeps its user_id (409 naming user_id, nothing changed), and can be revoked but not made true again", async () => {
+      const sessionId = await enrolAndLogIn(`${kind.kind}-rebind`);
+      const created = (await get(admin, sessionId).expect(200)).body;
+
+      const rebind = await put(sessionId, { user_id: 'someone-else', bool: true });
+      expect(rebind.status).toBe(409);
+      expect(rebind.body.responseStatus).toMatchObject({ errorCode: 'Conflict', errors: [{ fieldName: 'user_id' }] });
+      // Another user_id is refused even together with a revocation.
+      expect(fieldNames(await put(sessionId, { user_id: 'someone-else', bool: false }).expect(409))).toEqual([
+        'user_id',
+      ]);
+      expect((await get(admin, sessionId).expect(200)).body).toEqual(created);
+
+      await put(sessionId, { user_id: `${kind.kind}-rebind`, bool: true }).expect(204);
+      await put(sessionId, { user_id: `${kind.kind}-rebind`, public_id: sessionId, bool: false }).expect(204);
+      expect((await get(admin, sessionId).expect(200)).body).toEqual({ ...created, bool: false });
+      await put(sessionId, { user_id: `${kind.kind}-rebind`, bool: false }).expect(204);
+
+      const reassert = await put(sessionId, { user_id: `${kind.kind}-rebind`, bool: true });
+      expect(reassert.status).toBe(409);
+      expect(fieldNames(reassert)).toEqual(['bool']);
+      expect((await get(admin, sessionId).expect(200)).body).toEqual({ ...created, bool: false });
     });
   });
 
@@ -359,3 +404,65 @@ describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: Te
     await http().get(`/TwoFactorSession/${keep.body.public_id}`).set('Authorization', auth).expect(200);
   });
 });
+
+describe.each(testDatabases())(
+  'TwoFactorSession rows stored before origin existed, on $name',
+  (database: TestDatabase) => {
+    let databaseUrl: string;
+    let running: RunningApp | undefined;
+
+    afterAll(async () => {
+      await running?.close();
+      if (databaseUrl) await database.drop(databaseUrl);
+    });
+
+    /** Sessions as the service wrote them before: a login's with the user's kind, a posted one without. */
+    function seedBeforeOrigin(now: number): Promise<void> {
+      return withSchemaOf(
+        databaseUrl,
+        MIGRATIONS.slice(0, MIGRATIONS.indexOf(SessionOrigin1796500000000)),
+        async (db) => {
+          for (const [publicId, userId, kind] of [
+            ['old-partner-login', 'pu-1', 'partner'],
+            ['old-agent-login', 'ag-1', 'agent'],
+            ['old-posted', 'pu-1', null],
+          ]) {
+            await db.query(
+              'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, bool, created_at, expires_at) ' +
+                'VALUES (?, ?, ?, ?, 1, ?, ?)',
+              ['acme', publicId, userId, kind, now, now + 3600_000],
+            );
+          }
+        },
+      );
+    }
+
+    it('the upgrade marks the sessions with a kind as login (their user_id stays), the others as api', async () => {
+      databaseUrl = await database.create();
+      await seedBeforeOrigin(Date.now());
+      running = await startApp(databaseUrl, BASE_SETTINGS);
+      const admin = `Bearer ${await mintToken({ tenant: 'acme', sub: 'session-admin', scope: 'sessions:admin' })}`;
+      const http = () => request(running!.url);
+      const origins = await http().get('/TwoFactorSession/').query({ order: 'asc' }).set('Authorization', admin);
+      expect(
+        Object.fromEntries(
+          (origins.body as { public_id: string; origin: string }[]).map((s) => [s.public_id, s.origin]),
+        ),
+      ).toEqual({ 'old-partner-login': 'login', 'old-agent-login': 'login', 'old-posted': 'api' });
+
+      for (const publicId of ['old-partner-login', 'old-agent-login']) {
+        const res = await http()
+          .put(`/TwoFactorSession/${publicId}`)
+          .set('Authorization', admin)
+          .send({ user_id: 'someone-else', bool: true });
+        expect(res.status).toBe(409);
+        expect(fieldNames(res)).toEqual(['user_id']);
+      }
+      await http()
+        .put('/TwoFactorSession/old-posted')
+        .set('Authorization', admin)
+        .send({ user_id: 'someone-else', bool: true })
+        .expect(204);
+    });
+  },
+);

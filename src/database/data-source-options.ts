@@ -17,6 +17,7 @@ import { RateLimitBucketCharset1796100000000 } from './migrations/1796100000000-
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
 import { WebhookSubscription } from '../webhooks/entities/webhook-subscription.entity';
 import { Webhooks1796300000000 } from './migrations/1796300000000-Webhooks';
+import { SessionOrigin1796500000000 } from './migrations/1796500000000-SessionOrigin';
 import { checkpointInBackground, REQUEST_PATH_CHECKPOINT_PAGES } from './wal-checkpointer';
 import { withCausalReads } from './galera-node';
 
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   AuditEventKeyId1796000000001,
   RateLimitBucketCharset1796100000000,
   Webhooks1796300000000,
+  SessionOrigin1796500000000,
 ];
 
 /**

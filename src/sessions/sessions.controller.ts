@@ -61,6 +61,7 @@ function toResponse(view: SessionView): SessionResponse {
   return {
     user_id: view.userId,
     public_id: view.publicId,
+    origin: view.origin,
     bool: view.bool,
     created_at: new Date(view.createdAt).toISOString(),
     expires_at: new Date(view.expiresAt).toISOString(),
@@ -142,10 +143,17 @@ export class SessionsController {
   @ApiOperation({
     operationId: 'updateSession',
     summary: 'Update user_id and bool',
-    description: 'A `public_id` in the body must equal the one in the path.',
+    description:
+      'A `public_id` in the body must equal the one in the path. A session a login made (`origin: login`) ' +
+      'keeps its `user_id` and may be revoked (`bool: false`) but not made true again: 409 naming the field.',
   })
   @ApiBody({ type: UpdateSessionRequest, examples: { session: { value: { user_id: 'pu-10042', bool: false } } } })
   @ApiNoContentResponse({ description: 'Updated' })
+  @ApiErrorResponse(ErrorCode.Conflict, "A login's session: another user_id, or bool true after a revocation", {
+    message: "A login's session belongs to the user who logged in",
+    fieldName: 'user_id',
+    fieldErrorCode: 'LoginSession',
+  })
   @ApiPublicIdPath()
   @ApiReadsBody()
   async update(

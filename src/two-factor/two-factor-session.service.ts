@@ -11,7 +11,7 @@ import { sessionConfig } from '../config/app.config';
 import { NamedSql } from '../database/named-sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { recordAudit } from './audit-log';
-import { TwoFactorSession } from './entities/two-factor-session.entity';
+import { SessionOrigin, TwoFactorSession } from './entities/two-factor-session.entity';
 import { isUniqueViolation } from './unique-violation';
 
 const PUBLIC_ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -25,13 +25,14 @@ export const INSERT_LOGIN_SESSION = new NamedSql<{
   createdAt: number;
   expiresAt: number;
 }>(
-  'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, bool, created_at, expires_at) ' +
-    'VALUES (:tenant, :publicId, :userId, :kind, 1, :createdAt, :expiresAt)',
+  'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, origin, bool, created_at, expires_at) ' +
+    "VALUES (:tenant, :publicId, :userId, :kind, 'login', 1, :createdAt, :expiresAt)",
 );
 
 export interface SessionView {
   userId: string;
   publicId: string;
+  origin: SessionOrigin;
   bool: boolean;
   createdAt: number;
   expiresAt: number;
@@ -61,7 +62,7 @@ export class TwoFactorSessionService {
     userId: string,
     now: number,
   ): Promise<string> {
-    const session = this.newSession(tenant, kind, userId, true, now);
+    const session = this.newSession(tenant, kind, 'login', userId, true, now);
     const { text, values } = INSERT_LOGIN_SESSION.bind(session);
     await manager.query(text, values);
     return session.publicId;
@@ -79,7 +80,7 @@ export class TwoFactorSessionService {
 
   async create(actor: Actor, input: { userId: string; publicId?: string; bool: boolean }): Promise<SessionView> {
     const now = this.clock.now();
-    const session = this.newSession(actor.tenant, null, input.userId, input.bool, now, input.publicId);
+    const session = this.newSession(actor.tenant, null, 'api', input.userId, input.bool, now, input.publicId);
     try {
       await this.transactions.run(async (manager) => {
         await manager.insert(TwoFactorSession, session);
@@ -106,15 +107,28 @@ export class TwoFactorSessionService {
     return { items: sessions.map((session) => this.viewOf(session)), total };
   }
 
+  /**
+   * A posted session takes any change. A login's session records that its user passed 2FA: it stays
+   * with that user, and it may be revoked (bool false) but not asserted again (409 naming the field).
+   */
   async update(actor: Actor, publicId: string, input: { userId: string; bool: boolean }): Promise<void> {
     const now = this.clock.now();
     await this.transactions.run(async (manager) => {
       const session = await this.findLive(manager, actor.tenant, publicId);
-      await manager.update(
+      if (session.origin === 'login') {
+        if (input.userId !== session.userId) {
+          throw loginSessionConflict('user_id', "A login's session belongs to the user who logged in");
+        }
+        if (input.bool && !session.bool) throw revokedLoginSession();
+      }
+      // A login's session stays true only while it still is: a revocation committed since the read wins.
+      const keepsLoginTrue = session.origin === 'login' && input.bool;
+      const { affected } = await manager.update(
         TwoFactorSession,
-        { tenant: actor.tenant, publicId },
+        { tenant: actor.tenant, publicId, ...(keepsLoginTrue ? { bool: true } : {}) },
         { userId: input.userId, bool: input.bool },
       );
+      if (keepsLoginTrue && affected !== 1) throw revokedLoginSession();
       await recordAudit(manager, now, this.auditEntry(actor, { ...session, userId: input.userId }, 'session.updated'));
     });
   }
@@ -131,6 +145,7 @@ export class TwoFactorSessionService {
   private newSession(
     tenant: string,
     kind: string | null,
+    origin: SessionOrigin,
     userId: string,
     bool: boolean,
     now: number,
@@ -145,6 +160,7 @@ export class TwoFactorSessionService {
         ),
       userId,
       kind,
+      origin,
       bool,
       createdAt: now,
       expiresAt: now + this.config.ttlSeconds * 1000,
@@ -163,6 +179,7 @@ export class TwoFactorSessionService {
     return {
       userId: session.userId,
       publicId: session.publicId,
+      origin: session.origin,
       bool: Boolean(session.bool),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
@@ -185,4 +202,12 @@ export class TwoFactorSessionService {
       requestId: actor.requestId,
     };
   }
+}
+
+function loginSessionConflict(fieldName: 'user_id' | 'bool', message: string): DomainError {
+  return new DomainError(ErrorCode.Conflict, message, [{ errorCode: 'LoginSession', fieldName, message }]);
+}
+
+function revokedLoginSession(): DomainError {
+  return loginSessionConflict('bool', "A login's session that was revoked cannot be made true again");
 }

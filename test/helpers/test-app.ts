@@ -4,9 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { buildOpenApiDocument } from '../../src/app.openapi';
 import { createApp } from '../../src/app.setup';
+import { databaseConfigFrom } from '../../src/config/app.config';
+import { validateEnvironment } from '../../src/config/environment';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { judgeAnswersBy } from './http';
 import { OpenApiConformance } from './openapi-conformance';
 import { TEST_JWT_SECRET } from './tokens';
@@ -102,4 +105,27 @@ export async function startApp(databaseUrl: string, settings: Record<string, str
 /** A DataSource on the app's database, for tests that inspect the raw stored rows. */
 export function rawDataSource(running: RunningApp): DataSource {
   return running.app.get(DataSource);
+}
+
+/**
+ * Runs `work` on `databaseUrl` migrated by `migrations` only (the schema an earlier release left), e.g.
+ * to write rows as that release wrote them before the app upgrades them.
+ */
+export async function withSchemaOf<T>(
+  databaseUrl: string,
+  migrations: DataSourceOptions['migrations'],
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(databaseConfigFrom(validateEnvironment({ DATABASE_URL: databaseUrl }))),
+    migrations,
+    migrationsRun: false,
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+    return await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
 }

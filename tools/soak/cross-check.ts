@@ -23,8 +23,7 @@ export async function crossCheck(database: SoakDatabase, tenant: string, ledger:
     [tenant],
   );
   const [{ n: sessions }] = await database.query<{ n: number | string }>(
-    // Login sessions carry the user's kind; the ones posted to /TwoFactorSession have none.
-    'SELECT COUNT(*) AS n FROM two_factor_session WHERE tenant = ? AND kind IS NOT NULL',
+    "SELECT COUNT(*) AS n FROM two_factor_session WHERE tenant = ? AND origin = 'login'",
     [tenant],
   );
   const problems: string[] = [];

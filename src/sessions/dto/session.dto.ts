@@ -3,6 +3,7 @@ import { IsBoolean } from 'class-validator';
 import { EnumField, TextField } from '../../common/http/fields';
 import { IsPageNumber, IsPageSize } from '../../common/http/paging.decorator';
 import { SubjectIdField } from '../../common/http/subject-id.decorator';
+import { SESSION_ORIGINS, SessionOrigin } from '../../two-factor/entities/two-factor-session.entity';
 
 export const PUBLIC_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const PUBLIC_ID_MESSAGE = 'public_id must be 1 to 64 letters, digits, _ or -';
@@ -65,6 +66,15 @@ export class SessionResponse {
 
   @ApiProperty({ type: String, pattern: PUBLIC_ID.source, example: 'v6uhto9meiwbcnrpwiptjbu4w6tpba' })
   public_id!: string;
+
+  @ApiProperty({
+    type: String,
+    enum: SESSION_ORIGINS,
+    example: 'login',
+    description:
+      "`login`: made by a successful verification (its user_id cannot change; it can be revoked, not made true again); `api`: posted here",
+  })
+  origin!: SessionOrigin;
 
   @ApiProperty({ type: Boolean, example: true })
   bool!: boolean;
