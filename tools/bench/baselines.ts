@@ -1,7 +1,9 @@
 /**
  * The comparisons beside each scenario. The baseline servers start once (idle until used), and each
  * scenario's comparisons run right after the scenario itself, after the same kind of warm-up, so
- * both see the same background load on a shared machine.
+ * both see the same background load on a shared machine. The same-statements server runs only around
+ * its own loads: on SQLite it opens the service's file with a WAL checkpoint worker of its own, which
+ * would otherwise work on the service's writes while the service is measured.
  */
 import { join } from 'node:path';
 import { ScenarioName } from './args';
@@ -65,33 +67,9 @@ export class Baselines {
 
   static async start(settings: BaselineSettings): Promise<Baselines> {
     const wanted = new Set(settings.scenarios.flatMap((name) => SERVERS_OF[name]));
-    if (!settings.statements) wanted.delete('sameStatements');
+    wanted.delete('sameStatements');
     const servers = new Map<ServerName, Child>();
-    for (const name of wanted) {
-      const port = await freePort();
-      const statements = name === 'sameStatements' ? settings.statements : undefined;
-      servers.set(
-        name,
-        await startChild({
-          name: `baseline ${name}`,
-          args: ['-r', 'ts-node/register/transpile-only', SERVER_FILES[name]],
-          cwd: settings.root,
-          port,
-          readyPath: '/',
-          logFile: join(settings.work, `baseline-${name}.log`),
-          env: {
-            PORT: String(port),
-            ...(statements
-              ? {
-                  DATABASE_URL: statements.databaseUrl,
-                  BASELINE_TENANT: statements.tenant,
-                  LOCKOUT_MAX_FAILURES: String(statements.lockoutMaxFailures),
-                }
-              : {}),
-          },
-        }),
-      );
-    }
+    for (const name of wanted) servers.set(name, await startServer(settings, name));
     return new Baselines(settings, servers);
   }
 
@@ -153,8 +131,27 @@ export class Baselines {
     generator: Generator,
     classify: (status: number, body: string) => Outcome,
   ): Promise<LoadResult | undefined> {
-    const server = this.servers.get(serverName);
+    const startedForThisLoad =
+      serverName === 'sameStatements' && this.settings.statements
+        ? await startServer(this.settings, serverName, scenario)
+        : undefined;
+    const server = startedForThisLoad ?? this.servers.get(serverName);
     if (!server) return undefined;
+    try {
+      return await this.measureOn(server, scenario, serverName, path, generator, classify);
+    } finally {
+      await startedForThisLoad?.stop();
+    }
+  }
+
+  private async measureOn(
+    server: Child,
+    scenario: ScenarioName,
+    serverName: ServerName,
+    path: string,
+    generator: Generator,
+    classify: (status: number, body: string) => Outcome,
+  ): Promise<LoadResult> {
     const label = loadLabel(serverName, scenario);
     const common = {
       baseUrl: server.url,
@@ -180,4 +177,27 @@ export class Baselines {
     });
     return result;
   }
+}
+
+async function startServer(settings: BaselineSettings, name: ServerName, scenario?: ScenarioName): Promise<Child> {
+  const port = await freePort();
+  const statements = name === 'sameStatements' ? settings.statements : undefined;
+  return startChild({
+    name: `baseline ${name}`,
+    args: ['-r', 'ts-node/register/transpile-only', SERVER_FILES[name]],
+    cwd: settings.root,
+    port,
+    readyPath: '/',
+    logFile: join(settings.work, `baseline-${name}${scenario ? `-${scenario}` : ''}.log`),
+    env: {
+      PORT: String(port),
+      ...(statements
+        ? {
+            DATABASE_URL: statements.databaseUrl,
+            BASELINE_TENANT: statements.tenant,
+            LOCKOUT_MAX_FAILURES: String(statements.lockoutMaxFailures),
+          }
+        : {}),
+    },
+  });
 }

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchOptions, parseOptions, ScenarioName } from './args';
-import { LoadResult, Outcome, runLoad, warmUp } from './load';
+import { LoadResult, Outcome, progress, runLoad, warmUp } from './load';
 import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql-status';
 import { Baselines } from './baselines';
 import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
@@ -30,6 +30,7 @@ import {
   validOutcome,
 } from './scenarios';
 import { ENROL_PATH, LOGIN_PATH, seedInDatabase, seedUsers } from './seed';
+import { settleAfterSeeding } from './settle';
 import type { SqlTrace } from './sql-trace';
 import { signToken } from '../shared/tokens';
 import { selfTest } from '../shared/totp';
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
             encryptionKey,
           })
         : [];
+    progress(`settling: ${await settleAfterSeeding(serviceDatabaseUrl, isMysql)}`, true);
     const baselines = options.baselines
       ? await Baselines.start({
           root: ROOT,
