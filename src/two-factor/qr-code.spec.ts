@@ -46,6 +46,19 @@ describe(QrCodeRenderer.name, () => {
     expect(overlaps).toBe(0);
   });
 
+  it('renders in the order asked: first come, first served', async () => {
+    const oneThread = new QrCodeRenderer({ renderThreads: 1 });
+    try {
+      const finished: number[] = [];
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) => oneThread.toPngDataUrl(`${URI}&n=${i}`).then(() => finished.push(i))),
+      );
+      expect(finished).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    } finally {
+      await oneThread.onApplicationShutdown();
+    }
+  });
+
   it("rejects a text too long for any QR code with qrcode's message, and renders the next one", async () => {
     await expect(renderer.toPngDataUrl('x'.repeat(4000))).rejects.toThrow(/too big to be stored in a QR Code/);
     expect(decodeQrDataUrl(await renderer.toPngDataUrl(URI))).toBe(URI);

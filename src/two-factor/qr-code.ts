@@ -37,6 +37,9 @@ export class QrCodeRenderer implements OnApplicationShutdown {
       maxThreads: config.renderThreads,
       // Threads stay up: starting one (loading qrcode) costs more than many images.
       idleTimeout: Infinity,
+      // First come, first served: by default piscina puts a task it could not hand out at the back of the
+      // queue, and under a steady load some enrolments waited seconds while later ones went first.
+      stricterFIFO: true,
       workerData: { options: QR_CODE_OPTIONS },
     });
   }
