@@ -1,7 +1,6 @@
 /**
- * Lints the OpenAPI document as clients get it: starts the service (src/main.ts, development settings)
- * on a fresh SQLite database in a temporary directory, fetches /docs-json, and runs Redocly CLI
- * (redocly.yaml: `recommended`) and Spectral (.spectral.yaml: `spectral:oas`) on it.
+ * Lints the OpenAPI document as clients get it (the service's /docs-json, scripts/served-openapi.ts) with
+ * Redocly CLI (redocly.yaml: `recommended`) and Spectral (.spectral.yaml: `spectral:oas`).
  * Fails on any error, and on any warning that docs/openapi-lint.md does not list with its reason (or a
  * listed warning that no longer occurs, so the list stays true).
  *
@@ -11,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startServiceFromSource } from '../tools/shared/processes';
+import { servedOpenApiDocument } from './served-openapi';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -95,24 +94,13 @@ function acceptedWarnings(): Set<string> {
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'twofa-openapi-lint-'));
-  const port = await freePort();
-  process.stdout.write(`starting the service on 127.0.0.1:${port} (SQLite under ${workDir})\n`);
-  const service = await startServiceFromSource({
-    cwd: ROOT,
-    port,
-    timeoutMs: 120_000,
-    env: { LOG_LEVEL: 'warn', HOST: '127.0.0.1', DATA_DIR: workDir },
-  });
   let problems: Problem[];
   try {
-    const response = await fetch(`${service.url}/docs-json`);
-    if (response.status !== 200) throw new Error(`GET /docs-json answered ${response.status}`);
     const documentPath = join(workDir, 'openapi.json');
-    writeFileSync(documentPath, JSON.stringify(await response.json(), null, 2));
+    writeFileSync(documentPath, JSON.stringify(await servedOpenApiDocument(ROOT), null, 2));
     process.stdout.write('GET /docs-json: linting with Redocly CLI (redocly.yaml) and Spectral (.spectral.yaml)\n');
     problems = [...redoclyProblems(documentPath), ...spectralProblems(documentPath)];
   } finally {
-    await service.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 

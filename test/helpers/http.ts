@@ -34,6 +34,20 @@ const supertestAssert = (Test.prototype as unknown as { assert: Assert }).assert
   return supertestAssert.call(this, error, res, fn);
 };
 
+/**
+ * fetch with the answer judged like supertest's: for clients that take a fetch function (openapi-fetch).
+ * A violation of the app's document rejects with the reason.
+ */
+export async function judgedFetch(input: Request): Promise<globalThis.Response> {
+  const response = await fetch(input);
+  const text = await response.clone().text();
+  const contentType = response.headers.get('content-type') ?? undefined;
+  const body: unknown = /^application\/json/.test(contentType ?? '') && text !== '' ? JSON.parse(text) : undefined;
+  const violation = violationOf(input.method, input.url, { status: response.status, body, text, contentType });
+  if (violation) throw new Error(violation);
+  return response;
+}
+
 /** Asserts a status, showing the body when it differs. */
 export function expectStatus(res: Response, status: number): Response {
   expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
