@@ -21,6 +21,7 @@ import {
 } from './helpers/test-app';
 import { nowSeconds, sleep } from './helpers/time';
 import { mintToken } from './helpers/tokens';
+import { WEBHOOK_EVENT_TYPES, WebhookEventType } from '../src/webhooks/webhook-events';
 import { duplicates, verifyAll, WebhookReceiver } from './helpers/webhook-receiver';
 
 /**
@@ -330,7 +331,8 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
   });
 
   describe('delivery', () => {
-    const running = withApp(database, OPEN);
+    // Locks of 1 s, and a hard lock at the 10th consecutive failure: the flow reaches both.
+    const running = withApp(database, { ...OPEN, LOCKOUT_SECONDS: '1', LOCKOUT_HARD_LIMIT: '10' });
     const client = clientOf(running);
     const TENANT = 'hooks-flow';
 
@@ -341,7 +343,8 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
       const secrets: string[] = [];
       const codes: string[] = [];
 
-      // The target: enrolled, activated, backup codes made and used down to 2, locked, rotated, disabled, deleted.
+      // The target: enrolled, activated, backup codes made and used down to 2, locked, hard-locked, rotated,
+      // disabled, deleted.
       const target = await client.enrol(TENANT, 'pu-target');
       secrets.push(target.secret);
       await awaitFreshStep();
@@ -353,6 +356,9 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
       for (const code of backup.slice(0, 8)) expect(await client.login(TENANT, 'pu-target', code)).toBe('success');
       const wrong = wrongCode(target.secret);
       codes.push(wrong);
+      for (let i = 0; i < 5; i++) expect(await client.login(TENANT, 'pu-target', wrong)).toBe('fail');
+      // The lock began before the 5th answer and lasts 1 s; the count goes on: the 10th failure hard-locks.
+      await sleep(1100);
       for (let i = 0; i < 5; i++) expect(await client.login(TENANT, 'pu-target', wrong)).toBe('fail');
       secrets.push((await client.updateConfig(TENANT, target.id, { rotateSecret: true })).secretKey!);
       await client.updateConfig(TENANT, target.id, { enabled: false });
@@ -369,21 +375,37 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
       codes.push(previousStep, callerCode);
       await client.reset(TENANT, 'pu-caller', callerCode, 'pu-reset-target');
 
+      // A secret that does not open (another row's ciphertext written into this one): a failure like a
+      // wrong code, reported as secret.integrity_error, without the ciphertext.
+      const damaged = await client.enrol(TENANT, 'pu-damaged');
+      secrets.push(damaged.secret);
+      const dataSource = rawDataSource(running());
+      const [{ sealed }] = await dataSource.query<{ sealed: string }[]>(
+        'SELECT secret_ciphertext AS sealed FROM two_factor_config WHERE id = ?',
+        [caller.id],
+      );
+      await dataSource.query('UPDATE two_factor_config SET secret_ciphertext = ? WHERE id = ?', [sealed, damaged.id]);
+      expect(await client.login(TENANT, 'pu-damaged', oathtoolTotp(damaged.secret), 'webhook-integrity')).toBe('fail');
+
       // Another tenant's change goes to that tenant's subscription only.
       await client.enrol('hooks-flow-other', 'pu-elsewhere');
 
-      const expected: Record<string, number> = {
-        'config.created': 3,
+      const expected: Record<WebhookEventType, number> = {
+        'config.created': 4,
         'config.activated': 2,
+        'config.rotated': 1,
+        'config.disabled': 1,
+        'config.deleted': 1,
         'backup_codes.regenerated': 1,
         'backup_code.used': 8,
         'backup_codes.low': 1,
         'lockout.engaged': 1,
-        'config.rotated': 1,
-        'config.disabled': 1,
-        'config.deleted': 1,
+        'lockout.hard': 1,
         reset: 1,
+        'secret.integrity_error': 1,
       };
+      // Every type a tenant can subscribe to is in this flow.
+      expect(Object.keys(expected)).toEqual([...WEBHOOK_EVENT_TYPES]);
       const total = Object.values(expected).reduce((sum, n) => sum + n, 0);
       await receiver.waitFor('every event', () => receiver.at('/hooks/all').length >= total);
       await receiver.waitFor('the reset', () => receiver.at('/hooks/reset-only').length >= 1);
@@ -416,7 +438,8 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
         );
         for (const secret of [...secrets, ...codes]) expect(event.body).not.toContain(secret);
         for (const code of backup) expect(event.body).not.toContain(code.replace('-', ''));
-        expect(event.body).not.toMatch(/otpauth|secret/i);
+        for (const part of sealed.split('.').slice(2)) expect(event.body).not.toContain(part);
+        expect(JSON.stringify(event.data)).not.toMatch(/otpauth|secret|v1\./i);
       }
       const ofType = (type: string) => events.filter((event) => event.type === type);
       expect(ofType('config.activated')[0].data).toMatchObject({
@@ -430,6 +453,15 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
       );
       expect(ofType('backup_codes.low')[0].data).toMatchObject({ configId: target.id, backupCodesRemaining: 2 });
       expect(ofType('reset')[0].data).toMatchObject({ subjectId: 'pu-reset-target', configId: resetTarget.id });
+      expect(ofType('lockout.hard')[0].data).toMatchObject({ subjectId: 'pu-target', configId: target.id });
+      expect(ofType('secret.integrity_error')[0].data).toEqual({
+        tenant: TENANT,
+        subjectKind: 'partner',
+        subjectId: 'pu-damaged',
+        configId: damaged.id,
+        actor: 'login-service',
+        requestId: 'webhook-integrity',
+      });
 
       const { items } = await client.deliveries(TENANT, all.id);
       expect(items).toHaveLength(total);
@@ -493,9 +525,9 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
 
     it('counts pending, delivered and failed deliveries in /metrics', async () => {
       const metrics = (await client.http().get('/metrics').expect(200)).text;
-      // The tests above: 20 + 1 + 1 events of the flow, 10 after the receiver came back; one failed for good
+      // The tests above: 23 + 1 + 1 events of the flow, 10 after the receiver came back; one failed for good
       // after 9 retries, and each of those 10 was retried at least once.
-      expect(sample(metrics, 'twofa_webhook_deliveries_total{result="delivered"}')).toBe(32);
+      expect(sample(metrics, 'twofa_webhook_deliveries_total{result="delivered"}')).toBe(35);
       expect(sample(metrics, 'twofa_webhook_deliveries_total{result="failed"}')).toBe(1);
       expect(sample(metrics, 'twofa_webhook_attempts_total{result="retry"}')).toBeGreaterThanOrEqual(19);
       const [{ n }] = await rawDataSource(running()).query(
