@@ -3,7 +3,7 @@
  * TWOFA_ENCRYPTION_KEYS, while the service runs, then reports what is stored under which key
  * (README, "Key rotation"). Reads the settings as the service does (.env, then the environment).
  *
- *   npm run keys:reencrypt [-- --batch-size 500]
+ *   npm run keys:reencrypt [-- --batch-size 500] [--pause-ms 0]
  *
  * Progress on stderr, the report on stdout. Exit codes: 0 nothing is left under an old key; 2 secrets
  * are left under an old key (run it again); 3 some secrets do not open; 4 only backup codes are left
@@ -27,7 +27,9 @@ import {
 import { SecretCipher } from '../src/two-factor/crypto/secret-cipher';
 import type { ResealOutcome } from '../src/two-factor/secret-resealing';
 
-const USAGE = 'usage: npm run keys:reencrypt [-- --batch-size N]   (N rows per read, 1 to 10000, default 500)';
+const USAGE =
+  'usage: npm run keys:reencrypt [-- --batch-size N] [--pause-ms M]\n' +
+  '  N rows per read (1 to 10000, default 500); M ms to wait between batches (0 to 60000, default 0)';
 
 /** How each stored row is named in the lines about one of them. */
 const ROW_NAMES: Record<ResealedKind, string> = { totp_secret: 'config', webhook_secret: 'webhook subscription' };
@@ -37,9 +39,13 @@ const UNOPENABLE_LISTED = 20;
 
 async function main(): Promise<number> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const { values } = parseArgs({ options: { 'batch-size': { type: 'string', default: '500' } } });
+  const { values } = parseArgs({
+    options: { 'batch-size': { type: 'string', default: '500' }, 'pause-ms': { type: 'string', default: '0' } },
+  });
   const batchSize = Number(values['batch-size']);
+  const pauseMs = Number(values['pause-ms']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error(USAGE);
+  if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) throw new Error(USAGE);
 
   const env = environment();
   const cipher = new SecretCipher(cryptoConfig());
@@ -60,6 +66,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     const report = await reencryptUnderFirstKey(dataSource, cipher, {
       batchSize,
+      pauseMs,
       onProgress: progressPrinter(),
     });
     process.stdout.write(formatReport(report, Date.now() - started));

@@ -91,6 +91,8 @@ export function verdictOf(report: KeyReencryptionReport): ReencryptionVerdict {
 
 export interface ReencryptionOptions {
   batchSize?: number;
+  /** A wait between two batches. */
+  pauseMs?: number;
   /** Called after every batch of a pass. */
   onProgress?: (kind: ResealedKind, outcome: ResealOutcome, total: number) => void;
 }
@@ -103,7 +105,7 @@ export interface ReencryptionOptions {
 export async function reencryptUnderFirstKey(
   dataSource: DataSource,
   cipher: SecretCipher,
-  { batchSize, onProgress }: ReencryptionOptions = {},
+  { batchSize, pauseMs, onProgress }: ReencryptionOptions = {},
 ): Promise<KeyReencryptionReport> {
   const queryRunner = dataSource.createQueryRunner();
   const passes = {} as Record<ResealedKind, ResealOutcome>;
@@ -113,6 +115,7 @@ export async function reencryptUnderFirstKey(
       const pass: ReencryptionPass<SealedRow> = planned[kind];
       passes[kind] = await resealSecrets(pass.rows, (row) => pass.reseal(row), {
         batchSize,
+        pauseMs,
         onProgress: (outcome, total) => onProgress?.(kind, outcome, total),
       });
     }

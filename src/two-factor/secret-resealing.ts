@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { SecretDecryptionError } from './crypto/secret-cipher';
 
 /** A stored row with a sealed secret: a TOTP secret of two_factor_config, a webhook signing secret. */
@@ -35,6 +36,8 @@ export interface ResealOptions {
   batchSize?: number;
   /** Called after every batch, for a progress line. */
   onProgress?: (outcome: ResealOutcome, total: number) => void;
+  /** A wait between two batches, to leave a busy database room. */
+  pauseMs?: number;
 }
 
 /**
@@ -49,7 +52,7 @@ export interface ResealOptions {
 export async function resealSecrets<Row extends SealedRow>(
   rows: SealedRowStore<Row>,
   reseal: (row: Row) => string | null,
-  { batchSize = 500, onProgress }: ResealOptions = {},
+  { batchSize = 500, onProgress, pauseMs = 0 }: ResealOptions = {},
 ): Promise<ResealOutcome> {
   const total = await rows.count();
   const outcome: ResealOutcome = { scanned: 0, resealed: 0, changed: 0, unopenable: [] };
@@ -72,5 +75,6 @@ export async function resealSecrets<Row extends SealedRow>(
     onProgress?.(outcome, total);
     if (batch.length < batchSize) return outcome;
     afterId = batch[batch.length - 1].id;
+    if (pauseMs > 0) await setTimeout(pauseMs);
   }
 }
