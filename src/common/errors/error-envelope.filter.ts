@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponse, errorResponseOf } from './error-envelope';
 
 /**
@@ -19,13 +19,16 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const result = sendError(host.switchToHttp().getResponse<FastifyReply>(), error);
+    const http = host.switchToHttp();
+    const result = sendError(http.getResponse<FastifyReply>(), error);
     if (result.unexpected) {
       // Name, driver code and the stack's frames only: the message (also the stack's first line) of a
       // driver error may quote SQL parameters (`Duplicate entry '...'`).
       const { name, stack, driverError } = (error ?? {}) as Error & { driverError?: { code?: string } };
       const frames = stack?.split('\n').slice(1).join('\n');
-      this.logger.error({ err: { name, code: driverError?.code, stack: frames } }, 'Unhandled error');
+      // The request id here too: above LOG_LEVEL=info no request-bound logger exists (app.module.ts).
+      const requestId = http.getRequest<FastifyRequest>().id;
+      this.logger.error({ requestId, err: { name, code: driverError?.code, stack: frames } }, 'Unhandled error');
     }
   }
 }
