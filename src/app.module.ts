@@ -1,8 +1,9 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { CompiledValidationPipe } from './common/http/compiled-validation.pipe';
 import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
 import { validationErrorFrom } from './common/errors/validation-errors';
 import { ALL_CONFIG, databaseConfig, httpConfig } from './config/app.config';
@@ -87,7 +88,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         {
           provide: APP_PIPE,
-          useValue: new ValidationPipe({
+          useValue: new CompiledValidationPipe({
             whitelist: true,
             forbidNonWhitelisted: true,
             forbidUnknownValues: true,
