@@ -272,8 +272,23 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
 
     const put = (publicId: string, body: Record<string, unknown>) =>
       http().put(`/TwoFactorSession/${publicId}`).set('Authorization', `Bearer ${admin}`).send(body);
-    /** Enrols a user of this kind and logs in with the new config's first code: the login's session id. */
-    const enrolAndLogIn = async (userId: string): Promise<string> => {
+    /** A login of this kind's user with the code of `secret` now: the session id. */
+    const logIn = async (userId: string, secret: string): Promise<string> => {
+      await awaitFreshStep();
+      const res = await http()
+        .post(kind.loginPath)
+        .set('Authorization', `Bearer ${kindLogin}`)
+        .send({ [kind.idField]: userId, code: oathtoolTotp(secret) })
+        .expect(200);
+      expect(res.body).toEqual({
+        result: 'success',
+        method: 'totp',
+        sessionId: expect.stringMatching(/^[a-z0-9]{30}$/),
+      });
+      return res.body.sessionId as string;
+    };
+    /** Enrols a user of this kind, fails one code, then logs in with the new config's first code. */
+    const enrolAndLogIn = async (userId: string): Promise<{ sessionId: string; configId: string }> => {
       const enrol = await http()
         .post(kind.prefix)
         .set('Authorization', `Bearer ${kindAdmin}`)
@@ -288,19 +303,17 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
             .expect(200)
         ).body,
       ).toEqual({ result: 'fail' });
-      await awaitFreshStep();
-      const res = await http()
-        .post(kind.loginPath)
-        .set('Authorization', `Bearer ${kindLogin}`)
-        .send({ [kind.idField]: userId, code: oathtoolTotp(enrol.body.secretKey) })
-        .expect(200);
-      expect(res.body).toEqual({
-        result: 'success',
-        method: 'totp',
-        sessionId: expect.stringMatching(/^[a-z0-9]{30}$/),
-      });
-      return res.body.sessionId as string;
+      return { sessionId: await logIn(userId, enrol.body.secretKey), configId: enrol.body.id };
     };
+    /** A change of the user's config by the kind's admin API: the config it answers. */
+    const changeConfig = async (configId: string, body: Record<string, unknown>) =>
+      (
+        await http()
+          .put(`${kind.prefix}/${configId}`)
+          .set('Authorization', `Bearer ${kindAdmin}`)
+          .send(body)
+          .expect(200)
+      ).body as { status: string; secretKey?: string };
 
     beforeAll(async () => {
       kindAdmin = await mintToken({ tenant: 'acme', sub: `${kind.kind}-admin`, scope: kind.adminScope });
@@ -309,7 +322,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
 
     it('a successful verification (not a failed one) makes a session with origin login, user_id the user, bool true', async () => {
       const before = await list(admin, { responsePerPage: 100 }).expect(200);
-      const sessionId = await enrolAndLogIn(`${kind.kind}-007`);
+      const { sessionId } = await enrolAndLogIn(`${kind.kind}-007`);
 
       const session = await get(admin, sessionId).expect(200);
       expect(session.body).toMatchObject({
@@ -326,7 +339,7 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
     });
 
     it("a login's session keeps its user_id (409 naming user_id, nothing changed), and can be revoked but not made true again", async () => {
-      const sessionId = await enrolAndLogIn(`${kind.kind}-rebind`);
+      const { sessionId } = await enrolAndLogIn(`${kind.kind}-rebind`);
       const created = (await get(admin, sessionId).expect(200)).body;
 
       const rebind = await put(sessionId, { user_id: 'someone-else', bool: true });
@@ -347,6 +360,42 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
       expect(reassert.status).toBe(409);
       expect(fieldNames(reassert)).toEqual(['bool']);
       expect((await get(admin, sessionId).expect(200)).body).toEqual({ ...created, bool: false });
+    });
+
+    it("a user's sessions (their logins' and those posted for their id) go when their config is rotated, disabled or deleted; others' stay", async () => {
+      const userId = `${kind.kind}-leaver`;
+      const bystander = await enrolAndLogIn(`${kind.kind}-bystander`);
+      const { sessionId: first, configId } = await enrolAndLogIn(userId);
+      const posted = (await create(admin, { user_id: userId, bool: true }).expect(201)).body.public_id as string;
+      const postedForOther = (await create(admin, { user_id: `${userId}-2`, bool: true }).expect(201)).body
+        .public_id as string;
+      const status = async (publicId: string) => (await get(admin, publicId)).status;
+      const expectStatuses = async (expected: Record<string, number>) => {
+        const actual: Record<string, number> = {};
+        for (const publicId of Object.keys(expected)) actual[publicId] = await status(publicId);
+        expect(actual).toEqual(expected);
+      };
+      const others = { [bystander.sessionId]: 200, [postedForOther]: 200 };
+
+      // Changes that leave the factor as it was keep the sessions.
+      await changeConfig(configId, { unlock: true });
+      await http()
+        .post(`${kind.prefix}/${configId}/backupCodes`)
+        .set('Authorization', `Bearer ${kindAdmin}`)
+        .expect(200);
+      await expectStatuses({ [first]: 200, [posted]: 200, ...others });
+
+      const rotated = await changeConfig(configId, { rotateSecret: true });
+      await expectStatuses({ [first]: 404, [posted]: 404, ...others });
+
+      const afterRotation = await logIn(userId, rotated.secretKey!);
+      expect((await changeConfig(configId, { enabled: false })).status).toBe('disabled');
+      await expectStatuses({ [afterRotation]: 404, ...others });
+
+      const reenabled = await changeConfig(configId, { enabled: true, rotateSecret: true });
+      const beforeDeletion = await logIn(userId, reenabled.secretKey!);
+      await http().delete(`${kind.prefix}/${configId}`).set('Authorization', `Bearer ${kindAdmin}`).expect(204);
+      await expectStatuses({ [beforeDeletion]: 404, ...others });
     });
   });
 

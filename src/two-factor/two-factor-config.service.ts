@@ -15,6 +15,7 @@ import { TwoFactorConfig } from './entities/two-factor-config.entity';
 import { LockoutPolicy } from './lockout-policy';
 import { QrCodeRenderer } from './qr-code';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
+import { TwoFactorSessionService } from './two-factor-session.service';
 import { isUniqueViolation } from './unique-violation';
 import { encodeBase32 } from './totp/base32';
 import { InvalidOtpauthLabelError } from './totp/totp.errors';
@@ -36,6 +37,7 @@ export class TwoFactorConfigService {
     private readonly secrets: ConfigSecrets,
     private readonly backupCodes: BackupCodes,
     private readonly qrCodes: QrCodeRenderer,
+    private readonly sessions: TwoFactorSessionService,
     private readonly clock: Clock,
     private readonly lockoutPolicy: LockoutPolicy,
     @Inject(totpConfig.KEY) private readonly totpSettings: ConfigType<typeof totpConfig>,
@@ -150,9 +152,15 @@ export class TwoFactorConfigService {
       if (events.length > 0) {
         updates.updatedAt = now;
         // A rotation is sealed for the version after the one read: it lands only if no other came first.
-        const where = change.rotateSecret ? { id: current.id, secretVersion: current.secretVersion } : { id: current.id };
+        const where = change.rotateSecret
+          ? { id: current.id, secretVersion: current.secretVersion }
+          : { id: current.id };
         if (!(await this.configs.update(manager, where, updates))) {
           throw new DomainError(ErrorCode.Conflict, 'The config was rotated at the same time; read it again');
+        }
+        // Sessions record a pass of this factor: they do not outlive its secret or its being enabled.
+        if (change.rotateSecret || updates.status === 'disabled') {
+          await this.sessions.removeForUserInTransaction(manager, actor.tenant, current);
         }
         await recordAudit(manager, now, ...events.map((event) => auditEntryOf(actor, current, event, 'success')));
       }
@@ -167,6 +175,7 @@ export class TwoFactorConfigService {
     await this.transactions.run(async (manager) => {
       const config = await this.findOwned(actor, kind, id, manager);
       await this.configs.delete(manager, actor.tenant, config.id);
+      await this.sessions.removeForUserInTransaction(manager, actor.tenant, config);
       await recordAudit(manager, this.clock.now(), auditEntryOf(actor, config, 'config.deleted', 'success'));
     });
   }

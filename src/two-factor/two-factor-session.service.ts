@@ -68,7 +68,11 @@ export class TwoFactorSessionService {
     return session.publicId;
   }
 
-  /** Removes a user's sessions (a 2FA reset): those of their logins and those posted for their id. */
+  /**
+   * Removes a user's sessions, in the transaction that resets, deletes, disables or rotates their config:
+   * those of their logins and those posted for their id. The change holds the config's row, so a login
+   * that committed before it loses its session here, and one after it finds the config changed.
+   */
   async removeForUserInTransaction(
     manager: EntityManager,
     tenant: string,

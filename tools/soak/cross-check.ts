@@ -1,6 +1,6 @@
 /**
  * After the run, from the database itself: every accepted login must appear exactly once in the audit
- * trail and have made exactly one session, and no credential may have been accepted twice there either
+ * trail and have made exactly one session (gone again if its user's config was rotated or deleted since), and no credential may have been accepted twice there either
  * (the audit rows carry the soak's request ids, the ledger knows which credential each request carried).
  */
 import { SoakDatabase } from './database';
@@ -10,6 +10,8 @@ export interface CrossCheck {
   auditVerifySuccesses: number;
   auditBackupCodesUsed: number;
   loginSessions: number;
+  /** One per successful login, less those removed with their user's rotated or deleted config. */
+  expectedLoginSessions: number;
   clientSuccesses: number;
   clientBackupSuccesses: number;
   /** Credentials the audit shows accepted more than once. */
@@ -54,13 +56,17 @@ export async function crossCheck(database: SoakDatabase, tenant: string, ledger:
   if (backupUsed !== clientBackupSuccesses) {
     problems.push(`audit has ${backupUsed} backup_code.used events, ${clientBackupSuccesses} backup logins succeeded`);
   }
-  if (Number(sessions) !== clientSuccesses) {
-    problems.push(`${Number(sessions)} login sessions in the database for ${clientSuccesses} successful logins`);
+  const expectedLoginSessions = ledger.loginSessionCount();
+  if (Number(sessions) !== expectedLoginSessions) {
+    problems.push(
+      `${Number(sessions)} login sessions in the database; the soak's logins, rotations and deletions leave ${expectedLoginSessions}`,
+    );
   }
   return {
     auditVerifySuccesses: verifySuccesses,
     auditBackupCodesUsed: backupUsed,
     loginSessions: Number(sessions),
+    expectedLoginSessions,
     clientSuccesses,
     clientBackupSuccesses,
     duplicatesInAudit,

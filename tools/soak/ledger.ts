@@ -29,12 +29,15 @@ export const backupCredential = (user: SoakUser, code: string): string =>
   `${user.kind.kind}:${user.subjectId}:backup:${code}`;
 /** What a deliberately wrong code carries: no success may ever be recorded for it. */
 export const wrongCodeCredential = (user: SoakUser): string => `${user.kind.kind}:${user.subjectId}:wrong-code`;
+const userKey = (user: SoakUser): string => `${user.kind.kind}:${user.subjectId}`;
 export const isBackupCredential = (credential: string): boolean => credential.includes(':backup:');
 
 export class Ledger {
   /** Login request id → the credential it carried. */
   readonly credentialOf = new Map<string, string>();
   private readonly successes = new Map<string, string[]>();
+  /** Login sessions each user has now, as the soak's requests made them (a user is one worker's at a time). */
+  private readonly loginSessions = new Map<string, number>();
   readonly races = new Map<RaceKind, RaceTally>();
 
   constructor(private readonly instanceCount: number) {}
@@ -43,10 +46,24 @@ export class Ledger {
     this.credentialOf.set(requestId, credential);
   }
 
-  success(requestId: string, credential: string): void {
+  /** A login that succeeded: it made one session for its user. */
+  success(user: SoakUser, requestId: string, credential: string): void {
     const ids = this.successes.get(credential) ?? [];
     ids.push(requestId);
     this.successes.set(credential, ids);
+    this.loginSessions.set(userKey(user), (this.loginSessions.get(userKey(user)) ?? 0) + 1);
+  }
+
+  /** The user's config was rotated or deleted: their sessions went with it. */
+  sessionsRemoved(user: SoakUser): void {
+    this.loginSessions.delete(userKey(user));
+  }
+
+  /** The login sessions the database should hold. */
+  loginSessionCount(): number {
+    let total = 0;
+    for (const count of this.loginSessions.values()) total += count;
+    return total;
   }
 
   /** Successes seen, of every credential or of those `which` selects. */

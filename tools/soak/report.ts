@@ -74,7 +74,8 @@ export function printSummary(report: SoakReport): void {
   const check = report.crossCheck;
   lines.push(
     `database: ${check.auditVerifySuccesses} verify.success and ${check.auditBackupCodesUsed} backup_code.used audit ` +
-      `events, ${check.loginSessions} login sessions, for ${check.clientSuccesses} successes seen ` +
+      `events, ${check.loginSessions} login sessions (${check.expectedLoginSessions} expected), ` +
+      `for ${check.clientSuccesses} successes seen ` +
       `(${check.clientBackupSuccesses} by backup code); ${check.duplicatesInAudit.length} credentials accepted twice`,
   );
   lines.push(

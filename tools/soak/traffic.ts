@@ -196,7 +196,7 @@ export class Traffic {
     answers.forEach((answer, i) => {
       if (isResult(answer, 'success')) {
         winners.push(instances[i]);
-        this.ledger.success(answer.requestId, credential);
+        this.ledger.success(user, answer.requestId, credential);
       } else if (answer.status === 200 && !isResult(answer, 'fail')) {
         this.client.reportUnexpected(answer, 'success or fail');
       }
@@ -230,7 +230,7 @@ export class Traffic {
   private succeeded(user: SoakUser, answer: Answer, credential: string, method: 'totp' | 'backup'): boolean {
     const body = asJson(answer.json);
     if (isResult(answer, 'success') && body.method === method && typeof body.sessionId === 'string') {
-      this.ledger.success(answer.requestId, credential);
+      this.ledger.success(user, answer.requestId, credential);
       return true;
     }
     if (isResult(answer, 'fail')) user.failures++;
@@ -376,6 +376,7 @@ export class Traffic {
     });
     const body = asJson(answer.json);
     if (answer.status !== 200 || typeof body.secretKey !== 'string') return;
+    this.ledger.sessionsRemoved(user);
     user.key = base32Decode(body.secretKey);
     user.secretGeneration++;
     user.status = 'pending';
@@ -394,6 +395,7 @@ export class Traffic {
       expect: [204],
     });
     if (removed.status !== 204) return;
+    this.ledger.sessionsRemoved(user);
     await this.client.send({
       instance: this.anyInstance(),
       method: 'GET',
