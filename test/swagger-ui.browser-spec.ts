@@ -146,7 +146,10 @@ describe('Swagger UI (chromium)', () => {
       has: page.locator(`.opblock-summary-path[data-path="${path}"]`),
     });
     await operation.locator('.opblock-summary').first().click();
-    await operation.locator('button.try-out__btn').click();
+    await operation.locator('button.try-out__btn', { hasText: 'Try it out' }).click();
+    // A body edited in an earlier run stays; "Reset" shows the example again.
+    const reset = operation.locator('button.try-out__btn.reset');
+    if (await reset.count()) await reset.click();
     for (const [name, value] of Object.entries(fill.path ?? {})) {
       await operation.locator(`tr[data-param-name="${name}"][data-param-in="path"] input`).fill(value);
     }
@@ -181,7 +184,7 @@ describe('Swagger UI (chromium)', () => {
       : await response.text();
 
     await operation.locator('button.btn-clear').click();
-    await operation.locator('button.try-out__btn').click(); // "Cancel"
+    await operation.locator('button.try-out__btn.cancel').click();
     await operation.locator('.opblock-summary').first().click();
     return { status: shownStatus, body };
   }
