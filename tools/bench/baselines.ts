@@ -179,25 +179,34 @@ export class Baselines {
   }
 }
 
+/** Attempts at starting a baseline server: another process may take the free port before it listens. */
+const START_ATTEMPTS = 3;
+
 async function startServer(settings: BaselineSettings, name: ServerName, scenario?: ScenarioName): Promise<Child> {
-  const port = await freePort();
   const statements = name === 'sameStatements' ? settings.statements : undefined;
-  return startChild({
-    name: `baseline ${name}`,
-    args: ['-r', 'ts-node/register/transpile-only', SERVER_FILES[name]],
-    cwd: settings.root,
-    port,
-    readyPath: '/',
-    logFile: join(settings.work, `baseline-${name}${scenario ? `-${scenario}` : ''}.log`),
-    env: {
-      PORT: String(port),
-      ...(statements
-        ? {
-            DATABASE_URL: statements.databaseUrl,
-            BASELINE_TENANT: statements.tenant,
-            LOCKOUT_MAX_FAILURES: String(statements.lockoutMaxFailures),
-          }
-        : {}),
-    },
-  });
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startChild({
+        name: `baseline ${name}`,
+        args: ['-r', 'ts-node/register/transpile-only', SERVER_FILES[name]],
+        cwd: settings.root,
+        port,
+        readyPath: '/',
+        logFile: join(settings.work, `baseline-${name}${scenario ? `-${scenario}` : ''}.log`),
+        env: {
+          PORT: String(port),
+          ...(statements
+            ? {
+                DATABASE_URL: statements.databaseUrl,
+                BASELINE_TENANT: statements.tenant,
+                LOCKOUT_MAX_FAILURES: String(statements.lockoutMaxFailures),
+              }
+            : {}),
+        },
+      });
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
 }
