@@ -15,9 +15,8 @@ const transform = {
   ],
 };
 
-// jose 6 and content-disposition 3 (required by @fastify/static, which serves Swagger UI) ship only
-// ES modules; jest runs CommonJS, so swc transpiles them too.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|content-disposition)/)'];
+// jose 6 ships only ES modules; jest runs CommonJS, so swc transpiles it too.
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 
 /** @type {import('jest').Config} */
 module.exports = {
