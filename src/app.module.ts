@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -9,6 +9,7 @@ import { validationErrorFrom } from './common/errors/validation-errors';
 import { ALL_CONFIG, databaseConfig, httpConfig } from './config/app.config';
 import { LogLevel, validateEnvironment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { describeMigrationsRun, openDatabase } from './database/open-database';
 import { DatabaseModule } from './database/transaction-runner';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './common/auth/auth.module';
@@ -67,7 +68,16 @@ export class AppModule {
         }),
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
-          useFactory: (database: ConfigType<typeof databaseConfig>) => buildDataSourceOptions(database),
+          useFactory: (database: ConfigType<typeof databaseConfig>) => ({
+            ...buildDataSourceOptions(database),
+            // One attempt: a wrong DATABASE_URL failed after 9 retries and 26 s of stack traces.
+            toRetry: () => false,
+          }),
+          dataSourceFactory: async (options) => {
+            const { dataSource, ran } = await openDatabase(options!);
+            new Logger('Database').log({ migrations: ran }, describeMigrationsRun(ran));
+            return dataSource;
+          },
         }),
         DatabaseModule,
         AuthModule,

@@ -96,10 +96,15 @@ export async function createApp(): Promise<NestFastifyApplication> {
   const appModule = AppModule.forRoot();
   // Read after AppModule.forRoot(), which loads .env into process.env; the adapter needs it first.
   const http = httpConfig();
-  // bodyParser: false because configureBodyParsing installs the one JSON parser.
   const app = await NestFactory.create<NestFastifyApplication>(appModule, createFastifyAdapter(http), {
+    // configureBodyParsing installs the one JSON parser.
     bodyParser: false,
+    // Boot logs wait for the pino logger (below), so the log is JSON from its first line. A start that
+    // fails rejects here instead: Nest would otherwise print the buffered lines and the error's stack
+    // in its own coloured format and exit by itself; main.ts reports the failure in one line.
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
   });
   configureApp(app, http);
   return app;
@@ -107,6 +112,7 @@ export async function createApp(): Promise<NestFastifyApplication> {
 
 function configureApp(app: NestFastifyApplication, http: ConfigType<typeof httpConfig>): void {
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
   sendSecurityHeaders(fastify);
   configureBodyParsing(fastify);

@@ -2,10 +2,11 @@ import 'reflect-metadata';
 import cluster, { Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DataSource } from 'typeorm';
 import { authConfig, cryptoConfig, databaseConfigFrom } from './config/app.config';
-import { environment, InvalidEnvironmentError } from './config/environment';
+import { environment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { describeMigrationsRun, openDatabase } from './database/open-database';
+import { reportStartFailure } from './start-failure';
 
 /** A worker that dies sooner than this after its start counts towards a crash loop. */
 const EARLY_DEATH_MS = 10_000;
@@ -39,14 +40,9 @@ async function startPrimary(): Promise<void> {
   authConfig();
   cryptoConfig();
 
-  const dataSource = new DataSource({ ...buildDataSourceOptions(databaseConfigFrom(env)), migrationsRun: false });
-  await dataSource.initialize();
-  try {
-    const applied = await dataSource.runMigrations();
-    log(`migrations: ${applied.length === 0 ? 'none pending' : applied.map((m) => m.name).join(', ')}`);
-  } finally {
-    await dataSource.destroy();
-  }
+  const { dataSource, ran } = await openDatabase(buildDataSourceOptions(databaseConfigFrom(env)));
+  await dataSource.destroy();
+  log(describeMigrationsRun(ran));
 
   let stopping = false;
   let earlyDeaths = 0;
@@ -103,13 +99,7 @@ async function startPrimary(): Promise<void> {
 
 if (cluster.isPrimary) {
   startPrimary().catch((error: unknown) => {
-    if (error instanceof InvalidEnvironmentError) {
-      process.stderr.write(`${error.message}\n`);
-    } else {
-      process.stderr.write(
-        `twofa cluster failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-    }
+    reportStartFailure('twofa cluster', error);
     process.exit(1);
   });
 } else {

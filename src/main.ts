@@ -2,8 +2,11 @@ import { ConfigType } from '@nestjs/config';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.setup';
-import { httpConfig } from './config/app.config';
-import { InvalidEnvironmentError } from './config/environment';
+import type { AddressInfo } from 'node:net';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { devKeysFileInUse, httpConfig } from './config/app.config';
+import { describeDatabase } from './database/open-database';
+import { reportStartFailure } from './start-failure';
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -42,16 +45,22 @@ async function bootstrap(): Promise<void> {
   const http = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   closeOnSignals(app, http.shutdownTimeoutMs);
   await app.listen(http.port, http.host);
+  logWhereItRuns(app.getHttpServer().address() as AddressInfo, app.get(DataSource).options);
+}
+
+/** The one line a person starting the service looks for: where it listens, on what data, with which keys. */
+function logWhereItRuns(address: AddressInfo, database: DataSourceOptions): void {
+  // The address as bound (0.0.0.0 stays 0.0.0.0: every interface), not Nest's getUrl(), which says 127.0.0.1.
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const devKeys = devKeysFileInUse();
+  const keys = devKeys ? `development keys in ${devKeys} (never for production)` : 'keys from the environment';
+  new Logger('Start').log(
+    { url, database: describeDatabase(database), devKeys: devKeys ?? null },
+    `Listening on ${url} (Swagger UI ${url}/docs); database ${describeDatabase(database)}; ${keys}`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {
-  // A bad setting stops the start with a message naming it, not a stack trace.
-  if (error instanceof InvalidEnvironmentError) {
-    process.stderr.write(`${error.message}\n`);
-  } else {
-    process.stderr.write(
-      `twofa failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-  }
+  reportStartFailure('twofa', error);
   process.exit(1);
 });

@@ -1,8 +1,8 @@
 import { registerAs } from '@nestjs/config';
 import { isAbsolute, join } from 'node:path';
 import { TotpParams } from '../two-factor/totp/totp.types';
-import { loadOrCreateDevKeys } from './dev-keys';
-import { environment } from './environment';
+import { devKeysFile, loadOrCreateDevKeys } from './dev-keys';
+import { environment, InvalidEnvironmentError } from './environment';
 
 /** One namespace per concern, each typed and built from the validated environment. */
 
@@ -68,6 +68,13 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
+/** The file of generated development keys, when the service uses one of them (a kind of key not configured). */
+export function devKeysFileInUse(env = environment()): string | undefined {
+  const jwtKeyConfigured = env.AUTH_JWT_PUBLIC_KEY ?? env.AUTH_JWKS_URL ?? env.AUTH_JWT_SECRET;
+  const encryptionKeyConfigured = env.TWOFA_ENCRYPTION_KEYS ?? env.TWOFA_ENCRYPTION_KEY;
+  return jwtKeyConfigured && encryptionKeyConfigured ? undefined : devKeysFile(env.DATA_DIR);
+}
+
 export const cryptoConfig = registerAs('crypto', () => {
   const env = environment();
   const keys: Buffer[] = (
@@ -79,9 +86,9 @@ export const cryptoConfig = registerAs('crypto', () => {
     .map((key) => Buffer.from(key, 'base64'));
   const short = keys.findIndex((key) => key.length !== 32);
   if (short >= 0) {
-    throw new Error(
-      `Invalid configuration: TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`,
-    );
+    throw new InvalidEnvironmentError([
+      `TWOFA_ENCRYPTION_KEY${env.TWOFA_ENCRYPTION_KEYS ? 'S' : ''}: key ${short + 1} must be base64 of exactly 32 bytes`,
+    ]);
   }
   return { encryptionKeys: keys };
 });

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 
 export interface DevKeys {
   encryptionKey: string;
@@ -13,8 +13,12 @@ export interface DevKeys {
  * an encryption key and an HS256 secret are generated once and kept under DATA_DIR, so a restart can
  * still decrypt what it stored and `npm run token` signs tokens the service accepts.
  */
+export function devKeysFile(dataDir: string): string {
+  return resolve(dataDir, 'dev-keys.json');
+}
+
 export function loadOrCreateDevKeys(dataDir: string): DevKeys {
-  const file = join(dataDir, 'dev-keys.json');
+  const file = devKeysFile(dataDir);
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as DevKeys;
   } catch (error) {
