@@ -17,13 +17,13 @@ import {
 /**
  * The bad-input corpus (issue 5): a table of malformed, hostile and misdirected requests over every
  * route family, sent byte for byte over node:http. Each case names the exact status, errorCode and
- * (where a field is to blame) fieldName it must get, in the API.md envelope with an X-Request-Id and
+ * (where a field is to blame) fieldName it must get, in the docs/api.md envelope with an X-Request-Id and
  * never a 500; and the rows of every table are compared before and after each case.
  *
  * "A rejected request changes nothing in the database", with one deliberate exception: a login-style
  * code check that is *well formed* but fails (unknown user, wrong code, another tenant's user) is a
  * security event, so it writes exactly its `verify.fail` audit record (with this request's id) and,
- * for an existing config, one more on its failure count; API.md requires both (the audit trail of
+ * for an existing config, one more on its failure count; docs/api.md requires both (the audit trail of
  * every verify fail, lockout counted in the database). Everything refused before the code is checked
  * (a malformed code, a bad token, a wrong field, an unknown id) writes nothing at all.
  */

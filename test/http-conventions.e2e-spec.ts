@@ -6,7 +6,7 @@ import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { rawDataSource, RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
 import { sleep } from './helpers/time';
 
-/** API.md "Conventions for every route", on the real server. */
+/** docs/api.md "Conventions for every route", on the real server. */
 
 // testTimeout in jest.config.js is ignored inside `projects`; some tests wait out a 30 s step boundary.
 jest.setTimeout(30_000);

@@ -5,7 +5,7 @@ import { rawDataSource, RunningApp, startApp, testDatabases } from './helpers/te
 import { sleep } from './helpers/time';
 
 /**
- * API.md: public routes are limited per client address (PUBLIC_RATE_LIMIT a minute, 429 with
+ * docs/api.md: public routes are limited per client address (PUBLIC_RATE_LIMIT a minute, 429 with
  * Retry-After); the count is kept in the database, so two instances share one budget. Every response
  * carries helmet's security headers.
  */

@@ -6,9 +6,9 @@ import { rawDataSource, RunningApp, startApp, testDatabases } from './helpers/te
 import { mintToken } from './helpers/tokens';
 
 /**
- * API.md "Verification at login": of N simultaneous requests with the same valid code exactly one
- * succeeds, also with two instances of the service on one database (TOTP-NOTES §5, §6: the two-session
- * test of CVE-2024-5658).
+ * docs/api.md "Verification at login": of N simultaneous requests with the same valid code exactly one
+ * succeeds, also with two instances of the service on one database (the two-session test of
+ * CVE-2024-5658).
  */
 
 // testTimeout in jest.config.js is a global option, ignored inside `projects`.

@@ -9,7 +9,7 @@ import { mintToken } from './helpers/tokens';
 import { base32Decode } from '../tools/shared/totp';
 
 /**
- * API.md "TOTP and secrets": the database alone never reveals a secret, backup codes are stored only
+ * docs/api.md "TOTP and secrets": the database alone never reveals a secret, backup codes are stored only
  * hashed, and the audit trail records every security event without a secret or a code in it.
  */
 

@@ -9,7 +9,7 @@ import { nowSeconds } from './helpers/time';
 import { base32Decode, base32Encode } from '../tools/shared/totp';
 
 /**
- * The stateless toolkit (API.md "Core 2FA toolkit"), checked against the world: codes from oathtool
+ * The stateless toolkit (docs/api.md "Core 2FA toolkit"), checked against the world: codes from oathtool
  * (OATH Toolkit), QR images decoded with jsQR, secrets decoded by tools/shared/totp.ts, not by the
  * service's own decoder.
  */
@@ -53,7 +53,7 @@ function codeOutsideWindow(secret: string, at: number, options: OathtoolOptions 
   return code;
 }
 
-/** A 400 in the API.md envelope whose errors all name `field`. Returns the envelope's text. */
+/** A 400 in the docs/api.md envelope whose errors all name `field`. Returns the envelope's text. */
 function expectFieldError(res: request.Response, field: string): string {
   expect({ status: res.status, errorCode: res.body?.responseStatus?.errorCode }).toEqual({
     status: 400,

@@ -59,7 +59,7 @@ export function fieldNames(res: Pick<Response, 'body'>): string[] {
   return (res.body.responseStatus.errors as { fieldName: string }[]).map((error) => error.fieldName);
 }
 
-/** The stable errorCode words of API.md. */
+/** The stable errorCode words of docs/api.md. */
 export const ERROR_CODES = [
   'ValidationError',
   'Unauthorized',

@@ -7,7 +7,7 @@ export interface FieldError {
 }
 
 /**
- * The one error type services throw. The global filter turns it into the API.md envelope;
+ * The one error type services throw. The global filter turns it into the docs/api.md envelope;
  * services never build HTTP payloads. Messages must never contain a secret or a code.
  */
 export class DomainError extends Error {

@@ -1,4 +1,4 @@
-/** Stable error words of the API.md envelope, each with its one HTTP status. */
+/** Stable error words of the docs/api.md envelope, each with its one HTTP status. */
 export enum ErrorCode {
   ValidationError = 'ValidationError',
   Unauthorized = 'Unauthorized',

@@ -13,7 +13,7 @@ export function sendError(reply: FastifyReply, error: unknown): ErrorResponse {
   return result;
 }
 
-/** The one global filter: every error leaves as the API.md envelope. */
+/** The one global filter: every error leaves as the docs/api.md envelope. */
 @Catch()
 export class ErrorEnvelopeFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');

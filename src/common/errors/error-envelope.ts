@@ -3,7 +3,7 @@ import { DomainError, FieldError } from './domain-error';
 import { ErrorCode, HTTP_STATUS_OF } from './error-code';
 import { isDatabaseUnavailable } from './database-errors';
 
-/** The ServiceStack `ResponseStatus` envelope of API.md. No stack trace, ever. */
+/** The ServiceStack `ResponseStatus` envelope of docs/api.md. No stack trace, ever. */
 export interface ErrorEnvelope {
   responseStatus: { errorCode: ErrorCode; message: string; errors: FieldError[] };
 }

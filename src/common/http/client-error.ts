@@ -7,7 +7,7 @@ import { errorResponseOf } from '../errors/error-envelope';
 /**
  * Fastify's clientErrorHandler: a request Node's HTTP parser refuses before there is a request object
  * (headers over the 16 KiB limit, a malformed request line, a bad Content-Length) otherwise answers with
- * Fastify's `{"error","message","statusCode"}`. These get the API.md envelope and a fresh X-Request-Id,
+ * Fastify's `{"error","message","statusCode"}`. These get the docs/api.md envelope and a fresh X-Request-Id,
  * and so does a client that did not send its whole request within REQUEST_TIMEOUT_MS (408).
  */
 export function replyToClientError(error: Error & { code?: string }, socket: Socket): void {

@@ -1,7 +1,7 @@
 import { decodeBase32, encodeBase32 } from './base32';
 import { InvalidSecretError } from './totp.errors';
 
-/** RFC 6238 Appendix A/B seeds and their base32 forms (TOTP-NOTES 2.3). */
+/** RFC 6238 Appendix A/B seeds and their base32 forms. */
 const RFC_SEEDS = [
   {
     name: 'SHA1 (20 bytes)',

@@ -3,7 +3,7 @@ import { InvalidSecretError } from './totp.errors';
 /**
  * Strict RFC 4648 base32 (alphabet A-Z2-7). Written here rather than taken from speakeasy's
  * base32.js, which decodes invalid characters as zero, maps 0/1 to O/I and keeps non-zero leftover
- * bits (TOTP-NOTES S3), so one typed secret could silently become a different key.
+ * bits, so one typed secret could silently become a different key.
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

@@ -13,7 +13,8 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
  * Strict decoding of a client-supplied secret: one canonical spelling per key, and at least
- * 128 bits, so a lenient decoder can never turn garbage into a weak or empty key (TOTP-NOTES S3/S4).
+ * 128 bits, so a lenient decoder can never turn garbage into a weak or empty key (an empty HMAC key
+ * gives codes anyone can compute).
  */
 export function decodeSecret(text: string, encoding: SecretEncoding): Buffer {
   let key: Buffer;

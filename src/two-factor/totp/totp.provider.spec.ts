@@ -37,7 +37,7 @@ const RFC4226_HOTP = [
   '520489',
 ];
 
-/** RFC 6238 Appendix B, X = 30 s; 6-digit values are the 8-digit ones mod 10^6 (TOTP-NOTES 2.3). */
+/** RFC 6238 Appendix B, X = 30 s; 6-digit values are the 8-digit ones mod 10^6. */
 const RFC6238_TABLE: { seconds: number; step: number; codes: Record<TotpAlgorithm, string> }[] = [
   { seconds: 59, step: 0x1, codes: { SHA1: '94287082', SHA256: '46119246', SHA512: '90693936' } },
   {

@@ -51,7 +51,8 @@ const SPEAKEASY_ALGORITHMS: Readonly<Record<TotpAlgorithm, speakeasy.Algorithm>>
 
 /**
  * The only shape in which speakeasy is called. @types/speakeasy declares `secret` as a string, but
- * speakeasy 2.0.0 uses a Buffer as-is, skipping its encoding handling entirely (TOTP-NOTES S2/S3).
+ * speakeasy 2.0.0 uses a Buffer as-is, skipping its encoding handling entirely (its default `ascii`
+ * encoding and its lenient base32 decoder).
  */
 type SpeakeasyBufferHotp = (options: {
   secret: Buffer;
