@@ -10,7 +10,13 @@ import { sleep } from './helpers/time';
 import { mintToken } from './helpers/tokens';
 
 /** Every setting these suites depend on, so one suite's settings never leak into the next app. */
-const BASE_SETTINGS = { SESSION_TTL_SECONDS: '3600', LOCKOUT_MAX_FAILURES: '5', METRICS_REQUIRE_SCOPE: 'false' };
+const BASE_SETTINGS = {
+  SESSION_TTL_SECONDS: '3600',
+  SESSION_SWEEP_INTERVAL_MS: '',
+  SESSION_SWEEP_BATCH_SIZE: '',
+  LOCKOUT_MAX_FAILURES: '5',
+  METRICS_REQUIRE_SCOPE: 'false',
+};
 const SESSION_FIELDS = ['bool', 'created_at', 'expires_at', 'origin', 'public_id', 'user_id'];
 
 describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestDatabase) => {
@@ -418,7 +424,14 @@ describe.each(testDatabases())('TwoFactorSession API on $name', (database: TestD
 });
 
 describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: TestDatabase) => {
-  const running = withApp(database, { ...BASE_SETTINGS, SESSION_TTL_SECONDS: '60' });
+  /** A sweep every 100 ms of at most 3 rows, so a backlog takes many sweeps. */
+  const settings = {
+    ...BASE_SETTINGS,
+    SESSION_TTL_SECONDS: '60',
+    SESSION_SWEEP_INTERVAL_MS: '100',
+    SESSION_SWEEP_BATCH_SIZE: '3',
+  };
+  const running = withApp(database, settings);
   let admin: string;
 
   beforeAll(async () => {
@@ -451,6 +464,67 @@ describe.each(testDatabases())('TwoFactorSession expiry on $name', (database: Te
     expect(after.headers['x-total-count']).toBe('1');
     expect(after.body.map((s: { public_id: string }) => s.public_id)).toEqual([keep.body.public_id]);
     await http().get(`/TwoFactorSession/${keep.body.public_id}`).set('Authorization', auth).expect(200);
+  });
+  it('expired rows are removed in the background in bounded batches by every instance, each row once; live ones stay', async () => {
+    const second = await startApp(running().databaseUrl, settings);
+    try {
+      const instances = [running(), second];
+      const db = rawDataSource(running());
+      const count = async (condition: string): Promise<number> =>
+        Number(
+          (
+            await db.query<{ n: number | string }[]>(
+              `SELECT COUNT(*) AS n FROM two_factor_session WHERE ${condition}`,
+              [Date.now()],
+            )
+          )[0].n,
+        );
+      /** Waits (polling, 30 s at most) until no row is expired. */
+      const drained = async (): Promise<number> => {
+        for (let waited = 0; waited < 30_000 && (await count('expires_at <= ?')) > 0; waited += 100) await sleep(100);
+        return count('expires_at <= ?');
+      };
+      const removedByAll = async (): Promise<number> => {
+        let total = 0;
+        for (const instance of instances) {
+          const text = (await request(instance.url).get('/metrics').expect(200)).text;
+          total += Number(/^twofa_sessions_expired_removed_total (\d+)$/m.exec(text)?.[1] ?? 0);
+        }
+        return total;
+      };
+      expect(await drained()).toBe(0);
+      const before = await removedByAll();
+      const live = await count('expires_at > ?');
+
+      const now = Date.now();
+      const rows: unknown[][] = [];
+      for (let i = 0; i < 40; i++) {
+        const login = i % 2 === 0;
+        rows.push([
+          `t-${i % 3}`,
+          `expired-${i}`,
+          `u-${i}`,
+          login ? 'agent' : null,
+          login ? 'login' : 'api',
+          now - 1000 - i,
+        ]);
+      }
+      rows.push(['t-0', 'live-1', 'u-live', 'agent', 'login', now + 60_000]);
+      rows.push(['t-1', 'live-2', 'u-live', null, 'api', now + 60_000]);
+      for (const row of rows) {
+        await db.query(
+          'INSERT INTO two_factor_session (tenant, public_id, user_id, kind, origin, bool, created_at, expires_at) ' +
+            'VALUES (?, ?, ?, ?, ?, 1, 0, ?)',
+          row,
+        );
+      }
+
+      expect(await drained()).toBe(0);
+      expect(await count('expires_at > ?')).toBe(live + 2);
+      expect((await removedByAll()) - before).toBe(40);
+    } finally {
+      await second.close();
+    }
   });
 });
 

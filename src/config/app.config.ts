@@ -111,7 +111,14 @@ export const lockoutConfig = registerAs('lockout', () => {
 
 export const qrConfig = registerAs('qr', () => ({ renderThreads: environment().QR_RENDER_THREADS }));
 
-export const sessionConfig = registerAs('session', () => ({ ttlSeconds: environment().SESSION_TTL_SECONDS }));
+export const sessionConfig = registerAs('session', () => {
+  const env = environment();
+  return {
+    ttlSeconds: env.SESSION_TTL_SECONDS,
+    sweepIntervalMs: env.SESSION_SWEEP_INTERVAL_MS,
+    sweepBatchSize: env.SESSION_SWEEP_BATCH_SIZE,
+  };
+});
 
 export const metricsConfig = registerAs('metrics', () => ({
   requireScope: environment().METRICS_REQUIRE_SCOPE === 'true',

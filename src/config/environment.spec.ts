@@ -28,6 +28,8 @@ describe(validateEnvironment.name, () => {
       LOCKOUT_HARD_LIMIT: 20,
       PUBLIC_RATE_LIMIT: 120,
       AUTH_JWT_MAX_TTL_SECONDS: 86400,
+      SESSION_SWEEP_INTERVAL_MS: 5000,
+      SESSION_SWEEP_BATCH_SIZE: 1000,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -171,6 +173,20 @@ describe(validateEnvironment.name, () => {
     expect(problemsOf({ LOCKOUT_HARD_LIMIT: '0' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
     expect(problemsOf({ LOCKOUT_HARD_LIMIT: '101' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
     expect(problemsOf({ LOCKOUT_HARD_LIMIT: '2.5' })).toEqual([expect.stringMatching(/^LOCKOUT_HARD_LIMIT: /)]);
+  });
+
+  it('bounds the expiry sweep: at least 100 ms apart, 1 to 10000 sessions a sweep', () => {
+    expect(validateEnvironment({ SESSION_SWEEP_INTERVAL_MS: '100', SESSION_SWEEP_BATCH_SIZE: '10000' })).toMatchObject({
+      SESSION_SWEEP_INTERVAL_MS: 100,
+      SESSION_SWEEP_BATCH_SIZE: 10000,
+    });
+    expect(problemsOf({ SESSION_SWEEP_INTERVAL_MS: '99', SESSION_SWEEP_BATCH_SIZE: '0' })).toEqual([
+      expect.stringMatching(/^SESSION_SWEEP_INTERVAL_MS: /),
+      expect.stringMatching(/^SESSION_SWEEP_BATCH_SIZE: /),
+    ]);
+    expect(problemsOf({ SESSION_SWEEP_BATCH_SIZE: '10001' })).toEqual([
+      expect.stringMatching(/^SESSION_SWEEP_BATCH_SIZE: /),
+    ]);
   });
 
   it('refuses a longest lock shorter than the first one', () => {

@@ -214,6 +214,23 @@ export class Environment {
   @Max(2592000)
   SESSION_TTL_SECONDS = 3600;
 
+  /** How often each instance removes a batch of expired sessions (they read as absent already). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3600000)
+  SESSION_SWEEP_INTERVAL_MS = 5000;
+
+  /**
+   * Expired sessions one sweep removes at most, in one DELETE (short locks, a small Galera write set).
+   * The default removes up to 200 a second per instance: keep it above the logins a second.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  SESSION_SWEEP_BATCH_SIZE = 1000;
+
   /** true: GET /metrics needs a token with scope metrics:read; false: it is open (for a scraper on a private network). */
   @IsIn(['true', 'false'])
   METRICS_REQUIRE_SCOPE: 'true' | 'false' = 'false';

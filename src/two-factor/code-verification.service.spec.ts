@@ -47,7 +47,8 @@ function settingsModule(): DynamicModule {
   const values = [
     [totpConfig.KEY, { issuer: 'unit', defaults: PARAMS, window: 1 }],
     [lockoutConfig.KEY, LOCKOUT],
-    [sessionConfig.KEY, { ttlSeconds: 3600 }],
+    // The expiry sweep never runs during these rules (an hour apart).
+    [sessionConfig.KEY, { ttlSeconds: 3600, sweepIntervalMs: 3_600_000, sweepBatchSize: 1000 }],
     [cryptoConfig.KEY, { encryptionKeys: [randomBytes(32)] }],
   ] as const;
   @Module({})

@@ -29,6 +29,15 @@ export const INSERT_LOGIN_SESSION = new NamedSql<{
     "VALUES (:tenant, :publicId, :userId, :kind, 'login', 1, :createdAt, :expiresAt)",
 );
 
+/**
+ * A bounded batch of expired sessions, oldest first along ix_two_factor_session_expires: one statement on
+ * both databases (MariaDB's DELETE ... LIMIT; the better-sqlite3 driver builds SQLite with
+ * SQLITE_ENABLE_UPDATE_DELETE_LIMIT, and session-expiry.sweeper.spec.ts runs it there).
+ */
+const DELETE_EXPIRED = new NamedSql<{ now: number; limit: number }>(
+  'DELETE FROM two_factor_session WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit',
+);
+
 export interface SessionView {
   userId: string;
   publicId: string;
@@ -80,6 +89,11 @@ export class TwoFactorSessionService {
   ): Promise<void> {
     await manager.delete(TwoFactorSession, { tenant, userId: user.subjectId, kind: user.kind });
     await manager.delete(TwoFactorSession, { tenant, userId: user.subjectId, kind: IsNull() });
+  }
+
+  /** Removes at most `limit` sessions expired at `now`; answers how many it removed. */
+  removeExpired(now: number, limit: number): Promise<number> {
+    return this.transactions.run((manager) => DELETE_EXPIRED.affectedRows(manager, { now, limit }));
   }
 
   async create(actor: Actor, input: { userId: string; publicId?: string; bool: boolean }): Promise<SessionView> {

@@ -14,6 +14,7 @@ import { KeyUsageReporter } from './key-usage.reporter';
 import { TwoFactorConfigRepository } from './two-factor-config.repository';
 import { TwoFactorConfigService } from './two-factor-config.service';
 import { TwoFactorSessionService } from './two-factor-session.service';
+import { SessionExpirySweeper } from './session-expiry.sweeper';
 
 /**
  * The core: TOTP (the only speakeasy user), secret encryption, backup codes, QR images, and the
@@ -37,6 +38,7 @@ import { TwoFactorSessionService } from './two-factor-session.service';
     TwoFactorConfigService,
     CodeVerificationService,
     TwoFactorSessionService,
+    SessionExpirySweeper,
     AuditQueryService,
     KeyUsageReporter,
   ],

@@ -53,6 +53,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly expiredSessionsRemoved = new Counter({
+    name: 'twofa_sessions_expired_removed_total',
+    help: "Expired TwoFactorSession rows this instance's background sweep removed",
+    registers: [this.registry],
+  });
+
   private readonly keyUsageSources: (() => Promise<KeyUsage[]>)[] = [];
   private keyUsage: { countedAt: number; rows: KeyUsage[] } | undefined;
 
@@ -101,6 +107,10 @@ export class Metrics {
 
   countRerun(result: 'rerun' | 'gave_up'): void {
     this.reruns.inc({ result });
+  }
+
+  countExpiredSessionsRemoved(rows: number): void {
+    this.expiredSessionsRemoved.inc(rows);
   }
 }
 

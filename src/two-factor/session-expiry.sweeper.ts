@@ -1,0 +1,69 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Clock } from '../common/clock';
+import { Metrics } from '../common/metrics/metrics';
+import { sessionConfig } from '../config/app.config';
+import { TwoFactorSessionService } from './two-factor-session.service';
+
+/**
+ * Removes expired TwoFactorSession rows in the background (they already read as absent everywhere):
+ * every SESSION_SWEEP_INTERVAL_MS each instance deletes at most SESSION_SWEEP_BATCH_SIZE of them in one
+ * DELETE that matches only rows expired at its own time, so instances sweeping at once remove different
+ * rows or wait for each other's row locks, and a lost race is rerun by the TransactionRunner. Never on
+ * the request path; its timer does not keep the process alive; it stops, letting a sweep in flight
+ * finish, before the database closes.
+ */
+@Injectable()
+export class SessionExpirySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SessionExpirySweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    private readonly sessions: TwoFactorSessionService,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    @Inject(sessionConfig.KEY) private readonly config: ConfigType<typeof sessionConfig>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.sweeping;
+  }
+
+  /** One batch: how many expired sessions it removed (0 while the database is away; the next tries again). */
+  async sweep(): Promise<number> {
+    let removed: number;
+    try {
+      removed = await this.sessions.removeExpired(this.clock.now(), this.config.sweepBatchSize);
+    } catch (error) {
+      if (!this.failing) {
+        this.failing = true;
+        this.logger.warn({ err: { name: (error as Error)?.name } }, 'Removing expired sessions failed; retrying');
+      }
+      return 0;
+    }
+    if (this.failing) this.logger.log('Removing expired sessions works again');
+    this.failing = false;
+    if (removed > 0) {
+      this.metrics.countExpiredSessionsRemoved(removed);
+      this.logger.debug(`Removed ${removed} expired sessions (at most ${this.config.sweepBatchSize} a sweep)`);
+    }
+    return removed;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.sweeping = this.sweep().then(() => this.schedule());
+    }, this.config.sweepIntervalMs);
+    this.timer.unref();
+  }
+}
