@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
-import { keyIdOf } from '../src/two-factor/crypto/secret-cipher';
+import { ConfigSecrets } from '../src/two-factor/config-secrets';
+import { keyIdOf, SecretCipher } from '../src/two-factor/crypto/secret-cipher';
 import { expectStatus } from './helpers/http';
 import { PARTNER } from './helpers/kinds';
 import { oathtoolTotp } from './helpers/oathtool';
@@ -64,7 +65,12 @@ interface Subscription {
 }
 
 /** One run of `npm run keys:reencrypt`, as a person runs it, with the service's database and keys. */
-function runKeysReencrypt(databaseUrl: string, keys: string, options: string[] = []) {
+function runKeysReencrypt(
+  databaseUrl: string,
+  keys: string,
+  options: string[] = [],
+  settings: Record<string, string> = {},
+) {
   const child = spawn('npm', ['run', '-s', 'keys:reencrypt', '--', '--batch-size', '5', ...options], {
     cwd: ROOT,
     env: {
@@ -73,6 +79,7 @@ function runKeysReencrypt(databaseUrl: string, keys: string, options: string[] =
       NODE_ENV: 'test',
       DATABASE_URL: databaseUrl,
       TWOFA_ENCRYPTION_KEYS: keys,
+      ...settings,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -153,10 +160,40 @@ function usableStep(user: User): number | null {
   return step <= now + 1 ? step : null;
 }
 
-describe.each(testDatabases())('key rotation on $name', (database: TestDatabase) => {
-  let databaseUrl: string;
+/**
+ * A fresh database and a webhook receiver for the enclosing describe, and the service on them, started
+ * again with the key list given; all closed after its tests.
+ */
+function withRotatingService(database: TestDatabase) {
+  let databaseUrl: string | undefined;
   let running: RunningApp | undefined;
-  let receiver: WebhookReceiver;
+  let receiver: WebhookReceiver | undefined;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    databaseUrl = await database.create();
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await receiver?.stop();
+    if (databaseUrl) await database.drop(databaseUrl);
+  });
+
+  return {
+    databaseUrl: () => databaseUrl!,
+    receiver: () => receiver!,
+    running: () => running!,
+    async restart(keys: string): Promise<RunningApp> {
+      await running?.close();
+      running = await startApp(databaseUrl!, { ...SETTINGS, TWOFA_ENCRYPTION_KEYS: keys });
+      return running;
+    },
+  };
+}
+
+describe.each(testDatabases())('key rotation on $name', (database: TestDatabase) => {
+  const service = withRotatingService(database);
   const users: User[] = [];
   const subscriptions: Subscription[] = [];
   const tokens = new Map<string, Promise<string>>();
@@ -164,7 +201,7 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
     if (!tokens.has(tenant + scope)) tokens.set(tenant + scope, mintToken({ tenant, sub: 'rotation-admin', scope }));
     return `Bearer ${await tokens.get(tenant + scope)!}`;
   };
-  const http = () => request(running!.url);
+  const http = () => request(service.running().url);
 
   async function login(user: User, code: string): Promise<string> {
     const res = await http()
@@ -185,25 +222,11 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
     return login(user, oathtoolTotp(user.secret, { at: step * STEP_SECONDS }));
   }
 
-  async function restart(keys: string): Promise<void> {
-    await running?.close();
-    running = await startApp(databaseUrl, { ...SETTINGS, TWOFA_ENCRYPTION_KEYS: keys });
-  }
-
-  beforeAll(async () => {
-    receiver = await WebhookReceiver.start();
-    databaseUrl = await database.create();
-  });
-
-  afterAll(async () => {
-    await running?.close();
-    await receiver.stop();
-    await database.drop(databaseUrl);
-  });
+  const receiver = () => service.receiver();
 
   it('re-encrypts under the new key while the service runs, after which the old key can go', async () => {
     // Before the rotation: everything under the old key.
-    await restart(OLD_KEY);
+    await service.restart(OLD_KEY);
     const admin = await bearer(TENANT, PARTNER.adminScope);
     for (let n = 0; n < USERS; n++) {
       const res = await http()
@@ -229,21 +252,21 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
       const res = await http()
         .post('/webhooks')
         .set('Authorization', await bearer(tenant, 'webhooks:admin'))
-        .send({ url: receiver.url(path), ...(events ? { events } : {}) });
+        .send({ url: receiver().url(path), ...(events ? { events } : {}) });
       const subscription = { id: expectStatus(res, 201).body.id, tenant, path, secret: res.body.secret };
       subscriptions.push(subscription);
       return subscription;
     };
     for (let n = 0; n < 4; n++) await subscribe(TENANT, ['config.rotated']);
     for (let n = 0; n < 3; n++) await subscribe(OTHER_TENANT);
-    expect(await storedRows(running!)).toEqual({
+    expect(await storedRows(service.running())).toEqual({
       [`totp_secret ${OLD_ID}`]: USERS,
       [`backup_code ${OLD_ID}`]: 10 * WITH_BACKUP_CODES,
       [`webhook_secret ${OLD_ID}`]: 7,
     });
 
     // Steps 1 and 2 of the runbook: the new key first, the service restarted.
-    await restart(`${NEW_KEY},${OLD_KEY}`);
+    await service.restart(`${NEW_KEY},${OLD_KEY}`);
 
     // Login traffic on the active users (TOTP, and up to 3 backup codes each) until keys:reencrypt is done.
     let reencrypting = true;
@@ -268,7 +291,7 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
 
     // Step 3, with the service busy (and the run slowed to 100 ms between batches of 5): once it has done a
     // batch, rotations one after the other and a webhook deletion race it.
-    const run = runKeysReencrypt(databaseUrl, `${NEW_KEY},${OLD_KEY}`, ['--pause-ms', '100']);
+    const run = runKeysReencrypt(service.databaseUrl(), `${NEW_KEY},${OLD_KEY}`, ['--pause-ms', '100']);
     await run.progressed;
     const rotated = users.slice(USERS - ROTATED);
     let rotations = 0;
@@ -325,13 +348,13 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
     );
 
     // Run again with the service idle: nothing left to read, and the report is the database's.
-    const second = await runKeysReencrypt(databaseUrl, `${NEW_KEY},${OLD_KEY}`).exited;
+    const second = await runKeysReencrypt(service.databaseUrl(), `${NEW_KEY},${OLD_KEY}`).exited;
     expect(second.code).toBe(4);
     expect(reportedPass(second.stdout, 'totp_secret')).toEqual([0, 0, 0, 0]);
     expect(reportedPass(second.stdout, 'webhook_secret')).toEqual([0, 0, 0, 0]);
-    expect(reportedRows(second.stdout)).toEqual(await storedRows(running!));
+    expect(reportedRows(second.stdout)).toEqual(await storedRows(service.running()));
     // The traffic used at most 3 of each user's 10 codes: every one of those configs still has some.
-    expect(await configsWithOldBackupCodes(running!)).toBe(WITH_BACKUP_CODES);
+    expect(await configsWithOldBackupCodes(service.running())).toBe(WITH_BACKUP_CODES);
     expect(second.stdout).toContain(`configs with unused backup codes under an old key: ${WITH_BACKUP_CODES}.`);
 
     // Step 4: those users get new backup codes; then nothing is under the old key (exit 0).
@@ -339,10 +362,10 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
       const res = await http().post(`${PARTNER.prefix}/${user.configId}/backupCodes`).set('Authorization', admin);
       user.backupCodes = expectStatus(res, 200).body.codes;
     }
-    const third = await runKeysReencrypt(databaseUrl, `${NEW_KEY},${OLD_KEY}`).exited;
+    const third = await runKeysReencrypt(service.databaseUrl(), `${NEW_KEY},${OLD_KEY}`).exited;
     expect(third.code).toBe(0);
     expect(third.stdout).toContain('result: done (exit 0)');
-    const finalRows = await storedRows(running!);
+    const finalRows = await storedRows(service.running());
     expect(reportedRows(third.stdout)).toEqual(finalRows);
     expect(finalRows).toEqual({
       [`totp_secret ${NEW_ID}`]: USERS,
@@ -352,7 +375,7 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
 
     // Step 5: the old key removed. /metrics shows nothing under it; every user logs in, rotated ones with
     // their new secret, backup codes work, and every subscription's deliveries verify with its secret.
-    await restart(NEW_KEY);
+    await service.restart(NEW_KEY);
     const metrics = (await http().get('/metrics').expect(200)).text;
     expect(metrics).toContain(`twofa_encrypted_rows{secret="totp_secret",key_id="${NEW_ID}",key="1"} ${USERS}`);
     expect(metrics).not.toContain(`key_id="${OLD_ID}"`);
@@ -369,7 +392,7 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
       .expect(200);
     expect(audit.body.total).toBe(0);
 
-    const before = receiver.received.length;
+    const before = receiver().received.length;
     for (const subscription of subscriptions) {
       await http()
         .post(`/webhooks/${subscription.id}/test`)
@@ -377,8 +400,10 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
         .expect(202);
     }
     const typesAt = (path: string) =>
-      receiver.at(path).map((webhook) => (JSON.parse(webhook.body) as { type: string }).type);
-    await receiver.waitFor('a test event per subscription, and the rotations', (received) =>
+      receiver()
+        .at(path)
+        .map((webhook) => (JSON.parse(webhook.body) as { type: string }).type);
+    await receiver().waitFor('a test event per subscription, and the rotations', (received) =>
       subscriptions.every(
         (subscription) =>
           received.slice(before).some((webhook) => webhook.path === subscription.path) &&
@@ -386,16 +411,147 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
             typesAt(subscription.path).filter((type) => type === 'config.rotated').length >= rotations),
       ),
     );
-    expect(duplicates(receiver.received)).toEqual({});
+    expect(duplicates(receiver().received)).toEqual({});
     for (const subscription of [deleted, ...subscriptions]) {
-      const events = verifyAll(receiver.at(subscription.path), subscription.secret);
+      const events = verifyAll(receiver().at(subscription.path), subscription.secret);
       if (subscription !== deleted) expect(events.map((event) => event.type)).toContain('webhook.test');
       for (const event of events) expect(event.body).not.toContain(subscription.secret.slice('whsec_'.length));
     }
     // The rotations were reported to the tenant's remaining subscriptions, signed (and verified) as well.
     for (const subscription of subscriptions.filter((s) => s.tenant === TENANT)) {
-      const types = verifyAll(receiver.at(subscription.path), subscription.secret).map((event) => event.type);
+      const types = verifyAll(receiver().at(subscription.path), subscription.secret).map((event) => event.type);
       expect(types.filter((type) => type === 'config.rotated')).toHaveLength(rotations);
     }
   });
 });
+
+/**
+ * The race made certain on MariaDB: the test holds the row lock of a config and of a subscription, waits
+ * until keys:reencrypt (a child process on the same database user, so its statement shows in the
+ * process list) has read them and sent its UPDATE, which then waits on that lock, and changes the row
+ * under it as the service's rotation does (a new secret sealed for the next version) or deletes the
+ * subscription, and commits. The UPDATE then matches nothing: the row is left as the change made it.
+ */
+describe.each(testDatabases().filter((database) => database.name === 'mariadb'))(
+  'key rotation racing a row on $name',
+  (database: TestDatabase) => {
+    const service = withRotatingService(database);
+
+    it('leaves a config rotated and a subscription deleted while its UPDATE waits, counted as changed meanwhile', async () => {
+      let running = await service.restart(OLD_KEY);
+      const receiver = service.receiver();
+      const admin = `Bearer ${await mintToken({ tenant: TENANT, sub: 'rotation-admin', scope: `${PARTNER.adminScope} webhooks:admin` })}`;
+      /** A current code for each config, by its id. */
+      const codes = new Map<string, () => string>();
+      for (let n = 0; n < 12; n++) {
+        const res = await request(running.url)
+          .post(PARTNER.prefix)
+          .set('Authorization', admin)
+          .send({ partneruserid: `race-${n}` });
+        const secret = expectStatus(res, 200).body.secretKey as string;
+        codes.set(res.body.id, () => oathtoolTotp(secret));
+      }
+      const subscriptions = new Map<string, string>();
+      for (let n = 0; n < 2; n++) {
+        const res = await request(running.url)
+          .post('/webhooks')
+          .set('Authorization', admin)
+          .send({ url: receiver.url(`/race/${n}`), events: ['config.rotated'] });
+        subscriptions.set(expectStatus(res, 201).body.id, res.body.secret);
+      }
+      running = await service.restart(`${NEW_KEY},${OLD_KEY}`);
+
+      const dataSource = rawDataSource(running);
+      const [config] = await dataSource.query<{ id: string; subjectId: string }[]>(
+        'SELECT id, subject_id AS subjectId FROM two_factor_config ORDER BY id LIMIT 1 OFFSET 7',
+      );
+      const [{ id: subscriptionId }] = await dataSource.query<{ id: string }[]>(
+        'SELECT id FROM webhook_subscription ORDER BY id LIMIT 1',
+      );
+      const configLock = dataSource.createQueryRunner();
+      const subscriptionLock = dataSource.createQueryRunner();
+      await configLock.startTransaction();
+      await subscriptionLock.startTransaction();
+      const rotatedSecret = randomBytes(20);
+      try {
+        await configLock.query('SELECT id FROM two_factor_config WHERE id = ? FOR UPDATE', [config.id]);
+        await subscriptionLock.query('SELECT id FROM webhook_subscription WHERE id = ? FOR UPDATE', [subscriptionId]);
+        const run = runKeysReencrypt(service.databaseUrl(), `${NEW_KEY},${OLD_KEY}`, [], {
+          DATABASE_TIMEOUT_MS: '60000',
+        });
+        /** Until the child's UPDATE of that row is under way (it cannot finish while the lock is held). */
+        const updateSent = async (table: string, id: string) => {
+          const deadline = Date.now() + 120_000;
+          for (;;) {
+            const [{ n }] = await dataSource.query<{ n: number | string }[]>(
+              'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND INFO LIKE ?',
+              [`UPDATE %${table}% SET %secret_ciphertext%`, `%${id}%`],
+            );
+            if (Number(n) > 0) return;
+            if (Date.now() > deadline) throw new Error(`keys:reencrypt never updated ${table} ${id}`);
+            await sleep(20);
+          }
+        };
+        await updateSent('two_factor_config', config.id);
+        // A rotation, as the service writes one: a new secret sealed under the first key for the next version.
+        const rotation = {
+          id: config.id,
+          secretVersion: 2,
+          tenant: TENANT,
+          kind: 'partner' as const,
+          subjectId: config.subjectId,
+        };
+        const sealed = new ConfigSecrets(new SecretCipher({ encryptionKeys: [Buffer.from(NEW_KEY, 'base64')] })).seal(
+          rotation,
+          rotatedSecret,
+        );
+        await configLock.query(
+          'UPDATE two_factor_config SET secret_ciphertext = ?, secret_version = 2, last_used_step = NULL WHERE id = ?',
+          [sealed, config.id],
+        );
+        await configLock.commitTransaction();
+        await updateSent('webhook_subscription', subscriptionId);
+        await subscriptionLock.query('DELETE FROM webhook_delivery WHERE subscription_id = ?', [subscriptionId]);
+        await subscriptionLock.query('DELETE FROM webhook_subscription WHERE id = ?', [subscriptionId]);
+        await subscriptionLock.commitTransaction();
+
+        const report = await run.exited;
+        expect({ code: report.code, stderr: report.stderr }).toMatchObject({ code: 0 });
+        expect(reportedPass(report.stdout, 'totp_secret')).toEqual([12, 11, 1, 0]);
+        expect(reportedPass(report.stdout, 'webhook_secret')).toEqual([2, 1, 1, 0]);
+        expect(reportedRows(report.stdout)).toEqual(await storedRows(running));
+        process.stdout.write(`keys:reencrypt racing a row on ${database.name}:\n${report.stdout}\n`);
+      } finally {
+        await configLock.release();
+        await subscriptionLock.release();
+      }
+
+      // With the new key alone: the rotated config opens to its new secret, every other to its first one.
+      running = await service.restart(NEW_KEY);
+      codes.set(config.id, () => oathtoolTotp(rotatedSecret.toString('hex'), { hex: true }));
+      const login = `Bearer ${await mintToken({ tenant: TENANT, sub: 'rotation-login', scope: PARTNER.loginScope })}`;
+      const rows = await rawDataSource(running).query<{ id: string; subjectId: string }[]>(
+        'SELECT id, subject_id AS subjectId FROM two_factor_config',
+      );
+      for (const row of rows) {
+        const res = await request(running.url)
+          .post(PARTNER.loginPath)
+          .set('Authorization', login)
+          .send({ partneruserid: row.subjectId, code: codes.get(row.id)!() });
+        expect({ user: row.subjectId, body: expectStatus(res, 200).body }).toMatchObject({
+          user: row.subjectId,
+          body: { result: 'success' },
+        });
+      }
+      const [kept] = [...subscriptions.keys()].filter((id) => id !== subscriptionId);
+      await request(running.url).get(`/webhooks/${subscriptionId}`).set('Authorization', admin).expect(404);
+      await request(running.url).post(`/webhooks/${kept}/test`).set('Authorization', admin).expect(202);
+      const path = `/race/${[...subscriptions.keys()].indexOf(kept)}`;
+      await receiver.waitFor('the test event', () => receiver.at(path).length >= 1);
+      // Subscribed to config.rotated only, which nothing here sends through the service: the one delivery is the test.
+      expect(verifyAll(receiver.at(path), subscriptions.get(kept)!).map((event) => event.type)).toEqual([
+        'webhook.test',
+      ]);
+    });
+  },
+);
