@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { judgedFetch } from './helpers/http';
 import { Kind, KINDS } from './helpers/kinds';
 import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
 import { TOTP_SETTINGS } from './helpers/suite';
@@ -61,7 +62,7 @@ describe.each(testDatabases())('replay races on $name', (database) => {
     const outcomes = await Promise.all(
       Array.from({ length: N }, async (_, i): Promise<Outcome> => {
         const instance = i % instances.length;
-        const res = await fetch(`${instances[instance].url}${spec.loginPath}`, {
+        const res = await judgedFetch(`${instances[instance].url}${spec.loginPath}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body,
@@ -183,7 +184,7 @@ describe.each(testDatabases())('replay races on $name', (database) => {
       // On InnoDB these deadlocked (500s) until a regeneration took the config row's lock first.
       const answers = await Promise.all(
         Array.from({ length: N }, (_, i) =>
-          fetch(`${instances[i % instances.length].url}${spec.prefix}/${id}/backupCodes`, {
+          judgedFetch(`${instances[i % instances.length].url}${spec.prefix}/${id}/backupCodes`, {
             method: 'POST',
             headers: { authorization },
           }).then(async (res) => ({ status: res.status, body: (await res.json()) as { codes?: string[] } })),

@@ -11,6 +11,7 @@ import { expectStatus, fieldNames } from './helpers/http';
 import { awaitFreshStep, oathtoolTotp, wrongCode } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import {
+  judgeAnswersOfProcess,
   rawDataSource,
   RunningApp,
   startApp,
@@ -598,6 +599,7 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
           TWOFA_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
         },
       });
+      await judgeAnswersOfProcess(second.url);
     });
 
     afterAll(async () => {

@@ -35,10 +35,11 @@ const supertestAssert = (Test.prototype as unknown as { assert: Assert }).assert
 };
 
 /**
- * fetch with the answer judged like supertest's: for clients that take a fetch function (openapi-fetch).
- * A violation of the app's document rejects with the reason.
+ * fetch with the answer judged like supertest's: for tests that send many requests at once, and for
+ * clients that take a fetch function (openapi-fetch). A violation of the app's document rejects with the reason.
  */
-export async function judgedFetch(input: Request): Promise<globalThis.Response> {
+export async function judgedFetch(resource: string | Request, init?: RequestInit): Promise<globalThis.Response> {
+  const input = new Request(resource, init);
   const response = await fetch(input);
   const text = await response.clone().text();
   const contentType = response.headers.get('content-type') ?? undefined;

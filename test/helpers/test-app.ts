@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '../../src/app.openapi';
 import { createApp } from '../../src/app.setup';
 import { databaseConfigFrom } from '../../src/config/app.config';
@@ -100,6 +101,12 @@ export async function startApp(databaseUrl: string, settings: Record<string, str
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Judges the answers of a service running as a process of its own by the document that service serves. */
+export async function judgeAnswersOfProcess(url: string): Promise<void> {
+  const document = (await (await fetch(`${url}/docs-json`)).json()) as OpenAPIObject;
+  judgeAnswersBy(url, new OpenApiConformance(document));
 }
 
 /** A DataSource on the app's database, for tests that inspect the raw stored rows. */
