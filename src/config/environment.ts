@@ -25,6 +25,9 @@ import {
 } from '../two-factor/totp/totp.types';
 import type { TotpAlgorithm, TotpDigits, TotpPeriod, TotpWindow } from '../two-factor/totp/totp.types';
 
+/** QR_RENDER_THREADS when unset: 2, or the core count if smaller. */
+export const DEFAULT_QR_RENDER_THREADS = Math.min(2, availableParallelism());
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -191,7 +194,7 @@ export class Environment {
   @IsInt()
   @Min(1)
   @Max(64)
-  QR_RENDER_THREADS = Math.min(2, availableParallelism());
+  QR_RENDER_THREADS = DEFAULT_QR_RENDER_THREADS;
 
   /** A request that takes longer (a database that does not answer) is answered 503, never left hanging. */
   @Type(() => Number)

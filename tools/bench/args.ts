@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_QR_RENDER_THREADS } from '../../src/config/environment';
 import { positiveInt } from '../shared/options';
 
 export const SCENARIO_NAMES = ['login-success', 'login-wrong', 'verify-token', 'enrol-qr', 'mixed'] as const;
@@ -20,8 +21,12 @@ export interface BenchOptions {
   traceSql: boolean;
   /** Enrolments per second (all connections together) that run beside the logins of `mixed`. */
   mixedEnrolRate: number;
+  /** Logins per second of `mixed` (all connections together); 0: as fast as the connections go. */
+  mixedLoginRate: number;
   /** Worker processes: 0 runs dist/main.js (one process), N runs dist/cluster.js with WEB_CONCURRENCY=N. */
   workers: number;
+  /** QR_RENDER_THREADS of the service (each process), and the threads of the QR pool comparison. */
+  qrThreads: number;
   /** Where the JSON goes (default tools/bench/results/latest.json). */
   out: string;
 }
@@ -35,12 +40,16 @@ const HELP = `npm run bench -- [options]
   --connections C    concurrent connections (default 50; --quick 10)
   --quick            CI mode: 1 s warm-up slices + 2 s, 3000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
-  --no-baselines     skip the comparisons (the baseline servers and the QR loop)
+  --no-baselines     skip the comparisons (the baseline servers, the QR loop and pool)
   --mixed-enrol-rate N  enrolments per second beside the logins of the mixed scenario (default 20)
+  --mixed-login-rate N  logins per second of the mixed scenario (default 0: as fast as --connections go;
+                     a rate the service keeps up with measures what enrolments do to a login, not a queue)
   --profile DIR      run the service under node --cpu-prof, profiles written to DIR
   --trace-sql        count the service's SQL statements per request (preloads tools/bench/sql-trace.ts)
   --cluster          run the service as npm run start:cluster (dist/cluster.js), one worker per core,
                      instead of one process; --workers N sets the count (implies --cluster)
+  --qr-threads N     the service's QR_RENDER_THREADS and the QR pool comparison's threads
+                     (default ${DEFAULT_QR_RENDER_THREADS}: the service's default on this machine)
   --out FILE         result JSON (default tools/bench/results/latest.json)
 Environment: DATABASE_URL=mysql://... benchmarks that database instead of a temporary SQLite file.`;
 
@@ -56,10 +65,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       only: { type: 'string' },
       'no-baselines': { type: 'boolean', default: false },
       'mixed-enrol-rate': { type: 'string' },
+      'mixed-login-rate': { type: 'string' },
       profile: { type: 'string' },
       'trace-sql': { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
       workers: { type: 'string' },
+      'qr-threads': { type: 'string' },
       out: { type: 'string', default: 'tools/bench/results/latest.json' },
       help: { type: 'boolean', default: false },
     },
@@ -84,9 +95,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     scenarios,
     baselines: !values['no-baselines'],
     mixedEnrolRate: positiveInt('mixed-enrol-rate', values['mixed-enrol-rate'], 20),
+    mixedLoginRate:
+      values['mixed-login-rate'] === '0' ? 0 : positiveInt('mixed-login-rate', values['mixed-login-rate'], 0),
     profileDir: values.profile,
     traceSql: values['trace-sql'],
     workers: values.cluster || values.workers !== undefined ? positiveInt('workers', values.workers, cpus().length) : 0,
+    qrThreads: positiveInt('qr-threads', values['qr-threads'], DEFAULT_QR_RENDER_THREADS),
     out: values.out,
   };
 }

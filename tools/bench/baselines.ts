@@ -10,7 +10,7 @@ import { ScenarioName } from './args';
 import { LoadResult, Outcome, runLoad, warmUp } from './load';
 import { Child, freePort, startChild } from '../shared/processes';
 import { perRequest, readCounters } from './mysql-status';
-import { measureQrLoop } from './qr-baseline';
+import { measureQrLoop, measureQrPool } from './qr-baseline';
 import { ComparisonName, Measured } from './report';
 import {
   bareVerifyBodies,
@@ -28,6 +28,8 @@ export interface BaselineSettings {
   durationS: number;
   warmupS: number;
   connections: number;
+  /** The service's QR rendering threads (QR_RENDER_THREADS in each process): the QR pool has as many. */
+  qrThreads: number;
   scenarios: ScenarioName[];
   /** The service's database and the users the same-statements server logs in (a tenant of their own). */
   statements?: { databaseUrl: string; tenant: string; users: BenchUser[]; lockoutMaxFailures: number };
@@ -43,7 +45,7 @@ const SERVER_FILES: Record<ServerName, string> = {
   expressPeer: 'tools/bench/baseline-express-server.ts',
 };
 
-/** Which servers a scenario is compared with (enrol-qr's QR loop runs in this process). */
+/** Which servers a scenario is compared with (enrol-qr's QR loop and pool run in this process). */
 const SERVERS_OF: Record<ScenarioName, ServerName[]> = {
   'login-success': ['bareVerify', 'sameStatements'],
   'login-wrong': ['bareVerify', 'sameStatements'],
@@ -105,6 +107,9 @@ export class Baselines {
       case 'enrol-qr': {
         const loop = await measureQrLoop(this.settings.durationS);
         results.qrLoop = { rps: loop.opsPerSec, p50: loop.p50, p99: loop.p99, cpuMsPerReq: loop.cpuMsPerOp };
+        const { durationS, qrThreads, connections } = this.settings;
+        const pool = await measureQrPool(durationS, qrThreads, connections);
+        results.qrPool = { rps: pool.opsPerSec, p50: pool.p50, p99: pool.p99, cpuMsPerReq: pool.cpuMsPerOp };
         break;
       }
       case 'mixed':

@@ -1,6 +1,6 @@
 /** One fixed-duration, fixed-concurrency load run with autocannon, a per-second progress line and body-level counts. */
 import autocannon from 'autocannon';
-import { cpuTimeMs } from '../shared/processes';
+import { cpuTimeMs, eventLoopCpuTimeMs } from '../shared/processes';
 
 export type Outcome = 'success' | 'fail' | 'other';
 
@@ -37,6 +37,8 @@ export interface LoadResult {
   timeouts: number;
   /** Server CPU (user + system) per answered request, ms; null without /proc or a pid. */
   cpuMsPerReq: number | null;
+  /** The part of it on the server's event loop (main thread), ms; null without /proc or a pid. */
+  eventLoopCpuMsPerReq: number | null;
 }
 
 const isTty = process.stderr.isTTY;
@@ -84,6 +86,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   );
 
   const cpuBefore = cpuTimeMs(spec.pid);
+  const loopCpuBefore = eventLoopCpuTimeMs(spec.pid);
   let thisSecond = 0;
   let elapsed = 0;
   instance.on('response', () => {
@@ -111,9 +114,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     cpuBefore !== undefined && cpuAfter !== undefined && requests > 0
       ? Number(((cpuAfter - cpuBefore) / requests).toFixed(3))
       : null;
+  const loopCpuAfter = eventLoopCpuTimeMs(spec.pid);
+  const eventLoopCpuMsPerReq =
+    loopCpuBefore !== undefined && loopCpuAfter !== undefined && requests > 0
+      ? Number(((loopCpuAfter - loopCpuBefore) / requests).toFixed(3))
+      : null;
   progress(
     `  ${spec.label.padEnd(26)} done: ${rps.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` +
-      (cpuMsPerReq !== null ? `, ${cpuMsPerReq} ms CPU/req` : '') +
+      (cpuMsPerReq !== null ? `, ${cpuMsPerReq} ms CPU/req (event loop ${eventLoopCpuMsPerReq})` : '') +
       (classify ? `, success ${successes}, fail ${fails}` : '') +
       (result.errors ? `, ${result.errors} errors` : ''),
     true,
@@ -130,6 +138,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     cpuMsPerReq,
+    eventLoopCpuMsPerReq,
   };
 }
 

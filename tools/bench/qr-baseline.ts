@@ -1,13 +1,18 @@
-/** The bare limit of enrolment's costly part: `qrcode.toDataURL` of a typical otpauth URI in a loop, one process. */
+/**
+ * The bare limits of enrolment's costly part, in the bench process: `qrcode.toDataURL` of a typical
+ * otpauth URI with the service's options, (a) one image after another on this thread (the QR loop),
+ * and (b) through the service's own QrCodeRenderer, a pool of as many worker threads as the service
+ * has, kept as busy as the service's enrolments keep its pool (as many images in flight as connections).
+ */
 import { randomBytes } from 'node:crypto';
 import { toDataURL } from 'qrcode';
-import { QR_CODE_OPTIONS } from '../../src/two-factor/qr-code';
+import { QR_CODE_OPTIONS, QrCodeRenderer } from '../../src/two-factor/qr-code';
 import { progress } from './load';
 import { base32Encode } from '../shared/totp';
 
 export interface LoopResult {
   opsPerSec: number;
-  /** CPU (user + system) of this process per operation, ms. */
+  /** CPU (user + system) of this process, all its threads, per operation, ms. */
   cpuMsPerOp: number;
   p50: number;
   p99: number;
@@ -27,7 +32,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-export async function measureQrLoop(durationS: number): Promise<LoopResult> {
+/** Renders with `concurrency` images in flight for `durationS` seconds; a progress line a second. */
+async function measureRendering(
+  label: string,
+  durationS: number,
+  concurrency: number,
+  render: (uri: string) => Promise<string>,
+): Promise<LoopResult> {
   const uri = typicalOtpauthUri();
   const times: number[] = [];
   const cpuStart = process.cpuUsage();
@@ -35,19 +46,22 @@ export async function measureQrLoop(durationS: number): Promise<LoopResult> {
   const end = start + durationS * 1000;
   let nextReport = start + 1000;
   let lastCount = 0;
-  while (performance.now() < end) {
-    const t0 = performance.now();
-    await toDataURL(uri, QR_CODE_OPTIONS);
-    const t1 = performance.now();
-    times.push(t1 - t0);
-    if (t1 >= nextReport) {
-      progress(
-        `  ${'baseline qrcode loop'.padEnd(26)} ${String(Math.round((t1 - start) / 1000)).padStart(3)}/${durationS} s  ${String(times.length - lastCount).padStart(6)} ops/s`,
-      );
-      lastCount = times.length;
-      nextReport += 1000;
+  const renderUntilEnd = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await render(uri);
+      const t1 = performance.now();
+      times.push(t1 - t0);
+      if (t1 >= nextReport) {
+        progress(
+          `  ${label.padEnd(26)} ${String(Math.round((t1 - start) / 1000)).padStart(3)}/${durationS} s  ${String(times.length - lastCount).padStart(6)} ops/s`,
+        );
+        lastCount = times.length;
+        nextReport += 1000;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, renderUntilEnd));
   const elapsedS = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   times.sort((a, b) => a - b);
@@ -59,8 +73,30 @@ export async function measureQrLoop(durationS: number): Promise<LoopResult> {
     ops: times.length,
   };
   progress(
-    `  ${'baseline qrcode loop'.padEnd(26)} done: ${result.opsPerSec.toFixed(0)} ops/s, ${result.cpuMsPerOp} ms CPU/op, p50 ${result.p50} ms, p99 ${result.p99} ms`,
+    `  ${label.padEnd(26)} done: ${result.opsPerSec.toFixed(0)} ops/s, ${result.cpuMsPerOp} ms CPU/op, p50 ${result.p50} ms, p99 ${result.p99} ms`,
     true,
   );
   return result;
+}
+
+/** One image after another on this thread: what one core renders. */
+export function measureQrLoop(durationS: number): Promise<LoopResult> {
+  // A copy: pngjs writes into the renderer options (a deflate factory among them), and the pool below
+  // must still be able to clone QR_CODE_OPTIONS to its threads.
+  const options = structuredClone(QR_CODE_OPTIONS);
+  return measureRendering('baseline qrcode loop', durationS, 1, (uri) => toDataURL(uri, options));
+}
+
+/** The service's renderer with `threads` worker threads and `concurrency` images in flight. */
+export async function measureQrPool(durationS: number, threads: number, concurrency: number): Promise<LoopResult> {
+  const renderer = new QrCodeRenderer({ renderThreads: threads });
+  try {
+    // The threads load qrcode when they start; the service's have long done so.
+    await Promise.all(Array.from({ length: threads * 2 }, () => renderer.toPngDataUrl(typicalOtpauthUri())));
+    return await measureRendering(`baseline qrcode pool (${threads})`, durationS, concurrency, (uri) =>
+      renderer.toPngDataUrl(uri),
+    );
+  } finally {
+    await renderer.onApplicationShutdown();
+  }
 }

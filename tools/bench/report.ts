@@ -8,6 +8,7 @@ export const COMPARISONS = {
   sameStatements: 'node:http + the same SQL',
   expressPeer: 'express + speakeasy',
   qrLoop: 'qrcode loop',
+  qrPool: 'qrcode pool',
 } as const;
 export type ComparisonName = keyof typeof COMPARISONS;
 

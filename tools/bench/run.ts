@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchOptions, parseOptions, ScenarioName } from './args';
 import { LoadResult, Outcome, progress, runLoad, warmUp } from './load';
@@ -60,6 +60,8 @@ interface ScenarioMeta extends LoadResult {
 
 async function main(): Promise<void> {
   const options: BenchOptions = parseOptions(process.argv.slice(2));
+  // What else ran on the machine: on a shared one the figures move with it.
+  const loadAtStart = loadavg();
   const databaseUrl = process.env.DATABASE_URL;
   const isMysql = databaseUrl !== undefined && /^(mysql|mariadb):\/\//.test(databaseUrl);
   process.stderr.write(
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
           lockoutHardLimit: LOCKOUT_MAX_FAILURES,
         }),
         ...(options.workers > 0 ? { WEB_CONCURRENCY: String(options.workers) } : {}),
+        QR_RENDER_THREADS: String(options.qrThreads),
         ...(options.traceSql ? { BENCH_SQL_TRACE: traceFile } : {}),
       },
     });
@@ -158,6 +161,8 @@ async function main(): Promise<void> {
           durationS: options.durationS,
           warmupS: options.warmupS,
           connections: options.connections,
+          // Every process of the service has a pool of its own.
+          qrThreads: options.qrThreads * Math.max(1, options.workers),
           scenarios: options.scenarios,
           statements:
             statementUsers.length > 0
@@ -239,6 +244,7 @@ async function main(): Promise<void> {
         nextBody: generator.nextBody,
         classify: loginOutcome,
         connections: options.connections,
+        ...(options.mixedLoginRate > 0 ? { rate: options.mixedLoginRate } : {}),
       };
       const enrolments = {
         baseUrl: service.url,
@@ -339,6 +345,7 @@ async function main(): Promise<void> {
             {
               requests: meta.requests,
               cpuMsPerReq: meta.cpuMsPerReq,
+              eventLoopCpuMsPerReq: meta.eventLoopCpuMsPerReq,
               successes: meta.successes,
               fails: meta.fails,
               exhaustedFreshCodes: meta.exhausted,
@@ -361,6 +368,9 @@ async function main(): Promise<void> {
               'statements on its database (users of their own), nothing else',
             expressPeer: 'tools/bench/baseline-express-server.ts: express 4 + body-parser + speakeasy, window 6',
             qrLoop: "qrcode.toDataURL with the service's options, in a loop in the bench process",
+            qrPool:
+              "the service's QrCodeRenderer (piscina, as many threads as the service's QR_RENDER_THREADS) " +
+              'in the bench process, as many images in flight as connections',
           },
           loads: Object.fromEntries(
             [...(baselines?.loads ?? [])].map(([label, r]) => [
@@ -381,6 +391,9 @@ async function main(): Promise<void> {
             }
           : {}),
         mixedEnrolRate: options.mixedEnrolRate,
+        mixedLoginRate: options.mixedLoginRate,
+        qrRenderThreads: options.qrThreads,
+        loadAverage: { start: loadAtStart, end: loadavg() },
         notes: [
           'load generator, servers (and MariaDB) share the machine; ratio = service req/s / comparison req/s, ' +
             'cpuRatio = comparison CPU ms/req / service CPU ms/req',
@@ -390,6 +403,11 @@ async function main(): Promise<void> {
     const outFile = resolve(ROOT, options.out);
     writeReport(outFile, report);
     process.stdout.write(`\n${formatTables(rows)}\n\n`);
+    const load = (averages: number[]): string => averages.map((value) => value.toFixed(2)).join(' ');
+    process.stdout.write(
+      `load average (1, 5, 15 min) on ${cpus().length} cores: ${load(report.meta.loadAverage.start)} at the start, ` +
+        `${load(report.meta.loadAverage.end)} at the end\n`,
+    );
     for (const [name, meta] of results) {
       const extra = meta.exhausted > 0 ? `, ${meta.exhausted} sent after fresh codes ran out (replays)` : '';
       const statuses = Object.entries(meta.statusCounts)
@@ -466,8 +484,8 @@ function traceDiff(before: SqlTrace, after: SqlTrace, requests: number): Record<
 }
 
 function summary(result: LoadResult): Record<string, unknown> {
-  const { rps, p50, p99, requests, successes, fails, statusCounts } = result;
-  return { rps, p50, p99, requests, successes, fails, statusCounts };
+  const { rps, p50, p99, requests, successes, fails, statusCounts, cpuMsPerReq, eventLoopCpuMsPerReq } = result;
+  return { rps, p50, p99, requests, successes, fails, statusCounts, cpuMsPerReq, eventLoopCpuMsPerReq };
 }
 
 function listProfiles(dir: string): string[] {

@@ -211,9 +211,27 @@ export function cpuTimeMs(pid: number | undefined): number | undefined {
   return total;
 }
 
-function statOf(pid: number): { parentPid: number; cpuMs: number } | undefined {
+/**
+ * The part of cpuTimeMs spent on the main threads, i.e. the event loops (JavaScript, the HTTP parser):
+ * not on worker threads, the libuv pool (zlib, crypto) or V8's helpers. What a request costs there
+ * is what every other request waits for.
+ */
+export function eventLoopCpuTimeMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const own = statOf(pid, `/proc/${pid}/task/${pid}/stat`);
+  if (own === undefined) return undefined;
+  let total = own.cpuMs;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    if (statOf(Number(entry))?.parentPid === pid)
+      total += statOf(Number(entry), `/proc/${entry}/task/${entry}/stat`)?.cpuMs ?? 0;
+  }
+  return total;
+}
+
+function statOf(pid: number, file = `/proc/${pid}/stat`): { parentPid: number; cpuMs: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3: ppid is 4, utime and stime 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return {
