@@ -66,6 +66,8 @@ interface Seeded {
   agentB: string;
   sessionA: string;
   sessionB: string;
+  /** The session the reset caller's login made (origin login). */
+  loginSessionA: string;
   /** A webhook subscription of each tenant (a public https URL that never receives anything here). */
   webhookA: string;
   webhookB: string;
@@ -736,6 +738,16 @@ const SESSIONS: Case[] = [
     ...bad('public_id'),
   }),
   session('PUT', (s) => s.sessionA)('PUT without bool', { body: json({ user_id: 'u1' }), ...bad('bool') }),
+  session('PUT', (s) => s.loginSessionA)("PUT a login's session to another user_id", {
+    body: json({ user_id: 'pu-a1', bool: true }),
+    ...CONFLICT,
+    fieldName: 'user_id',
+  }),
+  session('PUT', (s) => s.loginSessionA)("PUT a login's session to another user_id, revoked", {
+    body: json({ user_id: 'reset-caller-2', bool: false }),
+    ...CONFLICT,
+    fieldName: 'user_id',
+  }),
   session('PUT', (s) => s.sessionA)('PUT text/plain', { body: 'bool=false', type: 'text/plain', ...UNSUPPORTED }),
   session('PUT', SQL_IN_PATH)('PUT an SQL-looking public_id', {
     body: json({ user_id: 'u1', bool: false }),
@@ -1205,6 +1217,7 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         agentB: agentB.id,
         sessionA: 'corpus-session-a',
         sessionB: 'corpus-session-b',
+        loginSessionA: activated.body.sessionId,
         webhookA: await subscribe('webhooksA'),
         webhookB: await subscribe('webhooksB'),
       };
