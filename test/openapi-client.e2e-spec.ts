@@ -76,7 +76,7 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     }
   });
 
-  it('walks through enrolment, login, backup codes, sessions, audit and reset', async () => {
+  it('walks through the README: enrolment, login, backup codes, sessions, audit, metrics, health and reset', async () => {
     const admin = await clientFor('partner:admin');
     const login = await clientFor('partner:login', 'login-service');
 
@@ -91,7 +91,7 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     expect(decodeQrDataUrl(config.qrcodeUrl!)).toBe(config.otpauthUrl);
     expect(new URL(config.otpauthUrl!).searchParams.get('secret')).toBe(secret);
 
-    // 2-3. The code oathtool computes from the secret logs in and activates the config; replayed, it fails.
+    // 2. The code oathtool computes from the secret logs in and activates the config; replayed, it fails.
     await awaitFreshStep();
     const code = oathtoolTotp(secret);
     const verified = await login.POST('/partnerloginapi/2fa:verify', { body: { partneruserid: 'u42', code } });
@@ -103,7 +103,7 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     expect(active.data).toMatchObject({ status: 'active', consecutiveFailures: 1 });
     expect(active.data).not.toHaveProperty('secretKey');
 
-    // 4. Ten backup codes, shown once; one logs in, once.
+    // 3-5. Ten backup codes, shown once; one logs in, once; the config has nine left.
     const issued = await admin.POST('/partnerglobalapi/2faConfig/{id}/backupCodes', {
       params: { path: { id: config.id } },
     });
@@ -119,7 +119,7 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     const listed = await admin.GET('/partnerglobalapi/2faConfig', { params: { query: { partneruserid: 'u42' } } });
     expect(listed.data).toMatchObject({ total: 1, items: [{ id: config.id, backupCodesRemaining: 9 }] });
 
-    // 5. Sessions: each successful login made one; read, update and delete one.
+    // 6. Sessions: each successful login made one; read, update and delete one.
     const sessions = await clientFor('sessions:admin');
     const live = await sessions.GET('/TwoFactorSession', { params: { query: { page: 1, responsePerPage: 20 } } });
     expect(live.response.headers.get('x-total-count')).toBe('2');
@@ -145,7 +145,7 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     expect(gone.response.status).toBe(404);
     expect(gone.error?.responseStatus.errorCode).toBe('NotFound');
 
-    // 6. The audit trail of u42: who did what, with subjects as text.
+    // 7. The audit trail of u42: who did what, with subjects as text.
     const auditor = await clientFor('audit:read');
     const audit = await auditor.GET('/audit', { params: { query: { subject: 'u42', page: 1, perPage: 50 } } });
     const events = audit.data!.items.map((event) => event.event);
@@ -164,35 +164,40 @@ describe.each(testDatabases())('a client generated from the OpenAPI document on 
     const subjects: (string | null)[] = audit.data!.items.map((event) => event.subjectId);
     expect(new Set(subjects)).toEqual(new Set(['u42']));
 
-    // 7. Reset: admin1 enrols their own 2FA, activates it at login, then removes u42's with their next code.
-    const self = await clientFor('user', 'admin1', 'partner');
-    const ownKey = await self.PUT('/users/2fa/generate-key', { body: { organisationId: tenant } });
-    const ownSecret = new URL(ownKey.data!.twoFactorUri).searchParams.get('secret')!;
+    // 8. Operations (public): metrics and the readiness probe.
+    const anyone = createClient<paths>({ baseUrl: running().url, fetch: judgedFetch });
+    const metrics = await anyone.GET('/metrics', { parseAs: 'text' });
+    expect(metrics.data).toMatch(/^twofa_verify_total\b/m);
+    const ready = await anyone.GET('/health/ready');
+    expect(ready.data?.status).toBe('ok');
+
+    // 9. Reset: colleague u7 (enrolled and active, kind partner, scope users:reset) removes u42's 2FA,
+    // proving their own with their next code.
+    const colleague = await admin.POST('/partnerglobalapi/2faConfig', { body: { partneruserid: 'u7' } });
+    const secret7: string = colleague.data!.secretKey!;
     await awaitFreshStep();
     const activated = await login.POST('/partnerloginapi/2fa:verify', {
-      body: { partneruserid: 'admin1', code: oathtoolTotp(ownSecret) },
+      body: { partneruserid: 'u7', code: oathtoolTotp(secret7) },
     });
     expect(activated.data).toMatchObject({ result: 'success' });
-    const resetter = await clientFor('users:reset', 'admin1', 'partner');
+    const resetter = await clientFor('users:reset', 'u7', 'partner');
     const reset = await resetter.PUT('/users/2fa/reset', {
       body: {
         targetUserId: 'u42',
-        targetKind: 'partner',
         organisationId: tenant,
-        callerCode: oathtoolTotp(ownSecret, { at: nowSeconds() + 30 }),
+        callerCode: oathtoolTotp(secret7, { at: nowSeconds() + 30 }),
       },
     });
     expect(reset.response.status).toBe(200);
+    expect(reset.data).toEqual({});
+    // u42's config and sessions are gone; the audit says who did it.
     const removed = await admin.GET('/partnerglobalapi/2faConfig/{id}', { params: { path: { id: config.id } } });
     expect(removed.response.status).toBe(404);
+    const sessionGone = await sessions.GET('/TwoFactorSession/{public_id}', {
+      params: { path: { public_id: totpSession } },
+    });
+    expect(sessionGone.response.status).toBe(404);
     const afterReset = await auditor.GET('/audit', { params: { query: { event: 'reset' } } });
-    expect(afterReset.data!.items).toMatchObject([{ actor: 'admin1', subjectId: 'u42', outcome: 'success' }]);
-
-    // Health and metrics, as the walkthrough ends.
-    const anyone = createClient<paths>({ baseUrl: running().url, fetch: judgedFetch });
-    const ready = await anyone.GET('/health/ready');
-    expect(ready.data?.status).toBe('ok');
-    const metrics = await anyone.GET('/metrics', { parseAs: 'text' });
-    expect(metrics.data).toMatch(/^twofa_/m);
+    expect(afterReset.data!.items).toMatchObject([{ actor: 'u7', subjectId: 'u42', outcome: 'success' }]);
   });
 });
