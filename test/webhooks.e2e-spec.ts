@@ -570,7 +570,11 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
   });
 
   describe('two instances on one database', () => {
-    const running = withApp(database, OPEN);
+    // The receiver answers from jest's thread, which the first instance's SQLite busy waits also hold:
+    // on a loaded machine an answer could come after the 5 s default, and an attempt that times out is
+    // sent again (at least once). The limit is the receiver's here, not the service's, so it is the longest.
+    const PAIR = { ...OPEN, WEBHOOK_TIMEOUT_MS: '30000' };
+    const running = withApp(database, PAIR);
     const client = clientOf(running);
     let second: Child | undefined;
     let dataDir: string;
@@ -588,7 +592,7 @@ describe.each(testDatabases())('webhooks on $name', (database: TestDatabase) => 
         port,
         readyPath: '/health/ready',
         env: {
-          ...OPEN,
+          ...PAIR,
           NODE_ENV: 'test',
           LOG_LEVEL: 'warn',
           PORT: String(port),
