@@ -162,16 +162,18 @@ describe('a start on a database that cannot be opened', () => {
     }
   });
 
-  it('stops when nothing listens on the port', async () => {
+  it('stops when nothing listens on the port, the password masked also where URL parsing refuses it', async () => {
     const port = await freePort();
+    // The driver takes a # in a password as it is; `new URL` throws on it (and its error quotes the URL).
     const finished = await runToExit(
       'src/main.ts',
       [],
-      serviceEnv(dataDir, `mysql://twofa:secret@127.0.0.1:${port}/twofa`),
+      serviceEnv(dataDir, `mysql://twofa:se#cret@127.0.0.1:${port}/twofa`),
     );
     expect(theFailureLine(finished).msg).toBe(
       `twofa failed to start: DATABASE_URL (mysql://twofa:***@127.0.0.1:${port}/twofa): cannot connect: connect ECONNREFUSED 127.0.0.1:${port}`,
     );
+    expect(finished.stderr).not.toContain('se#cret');
   });
 
   it('stops when the URL is of another kind, before connecting anywhere', async () => {

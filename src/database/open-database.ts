@@ -7,10 +7,25 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 export function describeDatabase(options: DataSourceOptions): string {
   if (options.type === 'better-sqlite3') return `sqlite:${options.database}`;
   if (options.type !== 'mysql' || options.url === undefined) return options.type;
-  const url = new URL(options.url);
-  if (url.password) url.password = '***';
-  url.search = '';
-  return url.toString();
+  return withoutPassword(options.url);
+}
+
+/**
+ * A `mysql://` URL with everything after the user name and before the last `@` masked, and no query
+ * string. Split by hand as TypeORM's own parser splits it (credentials end at the last `@`), not with
+ * `new URL`, which refuses or reads otherwise URLs the driver takes (a password with `#`, `/` or `?`)
+ * or fails on (a port out of range): the start would stop on its TypeError, whose `input` (logged by
+ * start-failure.ts) is the whole URL, password included.
+ */
+function withoutPassword(url: string): string {
+  const authorityStart = url.indexOf('//') + 2;
+  const at = url.lastIndexOf('@');
+  if (at < authorityStart) return url.split('?')[0];
+  const credentials = url.slice(authorityStart, at);
+  const colon = credentials.indexOf(':');
+  const user = colon < 0 ? credentials : credentials.slice(0, colon);
+  const masked = colon < 0 || colon === credentials.length - 1 ? user : `${user}:***`;
+  return `${url.slice(0, authorityStart)}${masked}@${url.slice(at + 1).split('?')[0]}`;
 }
 
 /**
