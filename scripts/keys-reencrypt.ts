@@ -80,12 +80,12 @@ async function main(): Promise<number> {
  * A bar redrawn in place on a terminal; elsewhere (a log, a pipe) a line per batch, at most one a
  * second, and the last one of each kind.
  */
-function progressPrinter(): (kind: ResealedKind, outcome: ResealOutcome, total: number) => void {
+function progressPrinter(): (kind: ResealedKind, outcome: ResealOutcome, total: number, finished: boolean) => void {
   const terminal = process.stderr.isTTY;
   let lastLineAt = 0;
-  return (kind, outcome, total) => {
-    const finished = outcome.scanned >= total;
-    const share = total === 0 ? 1 : Math.min(outcome.scanned / total, 1);
+  return (kind, outcome, total, finished) => {
+    // Rows rotated before the run reached them are under the new key already and not read: done is done.
+    const share = finished || total === 0 ? 1 : Math.min(outcome.scanned / total, 1);
     const width = 30;
     const filled = Math.round(share * width);
     const line =

@@ -94,7 +94,7 @@ export interface ReencryptionOptions {
   /** A wait between two batches. */
   pauseMs?: number;
   /** Called after every batch of a pass. */
-  onProgress?: (kind: ResealedKind, outcome: ResealOutcome, total: number) => void;
+  onProgress?: (kind: ResealedKind, outcome: ResealOutcome, total: number, finished: boolean) => void;
 }
 
 /**
@@ -116,7 +116,7 @@ export async function reencryptUnderFirstKey(
       passes[kind] = await resealSecrets(pass.rows, (row) => pass.reseal(row), {
         batchSize,
         pauseMs,
-        onProgress: (outcome, total) => onProgress?.(kind, outcome, total),
+        onProgress: (outcome, total, finished) => onProgress?.(kind, outcome, total, finished),
       });
     }
   } finally {

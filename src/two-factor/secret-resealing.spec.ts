@@ -54,13 +54,27 @@ describe(resealSecrets.name, () => {
     }
   }
 
+  /** Every row sealed under the old key again; returns them in id order. */
+  async function sealAllUnderOldKey(): Promise<TwoFactorConfig[]> {
+    const rows = await dataSource.manager.find(TwoFactorConfig, { order: { id: 'ASC' } });
+    for (const row of rows) {
+      const secretCiphertext = before.seal(row, keys.get(row.id)!);
+      await dataSource.manager.update(TwoFactorConfig, { id: row.id }, { secretCiphertext });
+    }
+    return rows;
+  }
+
   it('re-seals every row in batches, leaves rows for which it answers null, and can run again', async () => {
-    const progress: number[] = [];
+    const progress: string[] = [];
     const outcome = await withStore((rows) =>
-      resealSecrets(rows, underFirstKey, { batchSize: 2, onProgress: ({ scanned }) => progress.push(scanned) }),
+      resealSecrets(rows, underFirstKey, {
+        batchSize: 2,
+        onProgress: ({ scanned }, total, finished) =>
+          progress.push(`${scanned}/${total}${finished ? ' finished' : ''}`),
+      }),
     );
     expect(outcome).toEqual({ scanned: 5, resealed: 5, changed: 0, unopenable: [] });
-    expect(progress).toEqual([2, 4, 5]);
+    expect(progress).toEqual(['2/5', '4/5', '5/5 finished']);
     const again = await withStore((rows) => resealSecrets(rows, underFirstKey, { batchSize: 2 }));
     expect(again).toEqual({ scanned: 5, resealed: 0, changed: 0, unopenable: [] });
     for (const row of await dataSource.manager.find(TwoFactorConfig)) {
@@ -87,14 +101,7 @@ describe(resealSecrets.name, () => {
   });
 
   it('leaves a row rotated or deleted between its read and its write as that change made it, counted as changed', async () => {
-    const rows = await dataSource.manager.find(TwoFactorConfig, { order: { id: 'ASC' } });
-    for (const row of rows) {
-      await dataSource.manager.update(
-        TwoFactorConfig,
-        { id: row.id },
-        { secretCiphertext: before.seal(row, keys.get(row.id)!) },
-      );
-    }
+    const rows = await sealAllUnderOldKey();
     const [rotated, deleted, rewrittenAtSameVersion] = rows;
     // A rotation: a new secret under a new version. A row deleted. And a secret written again at the same
     // version (the same key, another ciphertext): the condition holds the ciphertext too.
@@ -139,6 +146,21 @@ describe(resealSecrets.name, () => {
       keyIdOf(newKey),
     );
     expect(next).toEqual({ scanned: 1, resealed: 1, changed: 0, unopenable: [] });
+  });
+
+  it('leaves a row whose UPDATE lost a race (deadlock, Galera certification) to the next run; other errors stop it', async () => {
+    const rows = await sealAllUnderOldKey();
+    const failingOn = (id: string, error: Error) => (store: SealedRowStore<SealedSecret>) =>
+      resealSecrets(
+        { ...store, replace: (row, sealed) => (row.id === id ? Promise.reject(error) : store.replace(row, sealed)) },
+        (row) => after.seal(row, after.open(row)),
+      );
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' });
+    const outcome = await withStore(failingOn(rows[2].id, deadlock), keyIdOf(newKey));
+    expect(outcome).toEqual({ scanned: rows.length, resealed: rows.length - 1, changed: 1, unopenable: [] });
+    const broken = new Error('no such table');
+    await expect(withStore(failingOn(rows[2].id, broken), keyIdOf(newKey))).rejects.toBe(broken);
+    expect(await withStore((store) => store.count(), keyIdOf(newKey))).toBe(1);
   });
 
   it('reports a row that does not open and leaves it as it is', async () => {

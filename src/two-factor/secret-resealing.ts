@@ -1,4 +1,5 @@
 import { setTimeout } from 'node:timers/promises';
+import { isSerializationFailure } from '../common/errors/database-errors';
 import { SecretDecryptionError } from './crypto/secret-cipher';
 
 /** A stored row with a sealed secret: a TOTP secret of two_factor_config, a webhook signing secret. */
@@ -25,7 +26,10 @@ export interface ResealOutcome {
   scanned: number;
   /** Rows whose secret was replaced. */
   resealed: number;
-  /** Rows changed or deleted between the read and the write (a rotation, a deletion): left as that change made them. */
+  /**
+   * Rows changed or deleted between the read and the write (a rotation, a deletion), or whose UPDATE lost
+   * a race: left as that change made them, to the next run.
+   */
   changed: number;
   /** Rows left as they were because their secret does not open: which, under which key id, why. */
   unopenable: { id: string; keyId: string | null; reason: SecretDecryptionError['reason'] }[];
@@ -34,8 +38,8 @@ export interface ResealOutcome {
 export interface ResealOptions {
   /** Rows per read; each row is then one conditional UPDATE. */
   batchSize?: number;
-  /** Called after every batch, for a progress line. */
-  onProgress?: (outcome: ResealOutcome, total: number) => void;
+  /** Called after every batch, for a progress line; `finished` after the last one. */
+  onProgress?: (outcome: ResealOutcome, total: number, finished: boolean) => void;
   /** A wait between two batches, to leave a busy database room. */
   pauseMs?: number;
 }
@@ -68,13 +72,27 @@ export async function resealSecrets<Row extends SealedRow>(
         continue;
       }
       if (sealed === null) continue;
-      if (await rows.replace(row, sealed)) outcome.resealed++;
+      if (await replaced(rows, row, sealed)) outcome.resealed++;
       else outcome.changed++;
     }
     outcome.scanned += batch.length;
-    onProgress?.(outcome, total);
-    if (batch.length < batchSize) return outcome;
+    const finished = batch.length < batchSize;
+    onProgress?.(outcome, total, finished);
+    if (finished) return outcome;
     afterId = batch[batch.length - 1].id;
     if (pauseMs > 0) await setTimeout(pauseMs);
+  }
+}
+
+/**
+ * Whether the row was replaced. An UPDATE that lost a race (a deadlock, or on Galera a certification
+ * conflict with a change made on another node) changed nothing: the row is left to the next run.
+ */
+async function replaced<Row extends SealedRow>(rows: SealedRowStore<Row>, row: Row, sealed: string): Promise<boolean> {
+  try {
+    return await rows.replace(row, sealed);
+  } catch (error) {
+    if (isSerializationFailure(error)) return false;
+    throw error;
   }
 }
