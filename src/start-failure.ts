@@ -18,6 +18,12 @@ export function reportStartFailure(program: string, error: unknown): void {
   } else if (error instanceof DatabaseStartError) {
     log.fatal(`${program} failed to start: ${error.message}`);
   } else {
-    log.fatal({ err: error }, `${program} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    // Name, code and stack only, not the error's other properties: they may hold what it was given (a
+    // URL's `input` with its password, a failed statement's parameters, a driver error's SQL).
+    const { name, code, stack } = (error ?? {}) as Error & { code?: unknown };
+    log.fatal(
+      { err: { name, code, stack } },
+      `${program} failed to start: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
