@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { ConfigSecrets } from '../two-factor/config-secrets';
 import { BackupCodes } from '../two-factor/crypto/backup-codes';
@@ -193,6 +194,48 @@ describe(reencryptUnderFirstKey.name, () => {
     expect(new ConfigSecrets(newOnlyCipher).open(configs[0])).toEqual(rotatedSecret);
     expect(subscriptions.map((row) => row.id)).toEqual([kept.id]);
     expect(openSigningSecret(newOnlyCipher, subscriptions[0])).toBe(signingSecrets.get(kept.id));
+  });
+
+  it('leaves a row whose UPDATE lost a race (deadlock, Galera certification conflict) to the next run', async () => {
+    const [lostConfig] = [await insertConfig(oldCipher, 'lost'), await insertConfig(oldCipher, 'won')];
+    const lostSubscription = await insertSubscription(oldCipher);
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
+      code: 'ER_LOCK_DEADLOCK',
+    });
+    // The replacements of these two rows fail as the database fails a statement that lost a race.
+    const query = BetterSqlite3QueryRunner.prototype.query;
+    const racing = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (
+      this: BetterSqlite3QueryRunner,
+      text,
+      parameters,
+      structured,
+    ) {
+      const lost = parameters?.some((value: unknown) => value === lostConfig.id || value === lostSubscription.id);
+      if (/^UPDATE\b/.test(text) && lost) return Promise.reject(deadlock);
+      return query.call(this, text, parameters, structured);
+    });
+    let first: KeyReencryptionReport;
+    try {
+      first = await reencryptUnderFirstKey(dataSource, rotatingCipher);
+    } finally {
+      racing.mockRestore();
+    }
+    expect(first.passes).toEqual({
+      totp_secret: { scanned: 2, resealed: 1, changed: 1, unopenable: [] },
+      webhook_secret: { scanned: 1, resealed: 0, changed: 1, unopenable: [] },
+    });
+    expect(verdictOf(first)).toBe('rows-left');
+
+    const second = await reencryptUnderFirstKey(dataSource, rotatingCipher);
+    expect(second.passes).toEqual({
+      totp_secret: { scanned: 1, resealed: 1, changed: 0, unopenable: [] },
+      webhook_secret: { scanned: 1, resealed: 1, changed: 0, unopenable: [] },
+    });
+    expect(verdictOf(second)).toBe('done');
+    const { configs, subscriptions } = await stored();
+    for (const config of configs)
+      expect(new ConfigSecrets(newOnlyCipher).open(config)).toEqual(totpSecrets.get(config.id));
+    expect(openSigningSecret(newOnlyCipher, subscriptions[0])).toBe(signingSecrets.get(lostSubscription.id));
   });
 
   it('reports secrets that do not open, leaves them as they are, and says so in its verdict', async () => {

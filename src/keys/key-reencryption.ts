@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { isSerializationFailure } from '../common/errors/database-errors';
 import { ConfigSecrets, SealedSecret } from '../two-factor/config-secrets';
 import { SecretCipher } from '../two-factor/crypto/secret-cipher';
 import { ResealOutcome, resealSecrets, SealedRow, SealedRowStore } from '../two-factor/secret-resealing';
@@ -34,12 +35,35 @@ export function reencryptionPasses(manager: EntityManager, cipher: SecretCipher)
   const secrets = new ConfigSecrets(cipher);
   return {
     totp_secret: {
-      rows: new TwoFactorConfigRepository(manager.connection).sealedSecrets(manager, cipher.primaryKeyId),
+      rows: lostRacesLeftToNextRun(
+        new TwoFactorConfigRepository(manager.connection).sealedSecrets(manager, cipher.primaryKeyId),
+      ),
       reseal: (row) => secrets.seal(row, secrets.open(row)),
     },
     webhook_secret: {
-      rows: new WebhookRepository(manager).sealedSigningSecrets(cipher.primaryKeyId),
+      rows: lostRacesLeftToNextRun(new WebhookRepository(manager).sealedSigningSecrets(cipher.primaryKeyId)),
       reseal: (row) => resealSigningSecret(cipher, row),
+    },
+  };
+}
+
+/**
+ * A replacement that lost a race (a deadlock, or on Galera a certification conflict with a change made on
+ * another node) counts as changed meanwhile, and the row is left to the next run: each replacement here
+ * is a statement of its own, so the failure undid nothing else. Only here: the upgrade that re-seals in
+ * a migration (ResealSecrets1796000000000) must stop instead, or it would be recorded as done with the
+ * row still in the form the service no longer opens.
+ */
+function lostRacesLeftToNextRun<Row extends SealedRow>(store: SealedRowStore<Row>): SealedRowStore<Row> {
+  return {
+    ...store,
+    replace: async (row, sealed) => {
+      try {
+        return await store.replace(row, sealed);
+      } catch (error) {
+        if (isSerializationFailure(error)) return false;
+        throw error;
+      }
     },
   };
 }

@@ -148,7 +148,7 @@ describe(resealSecrets.name, () => {
     expect(next).toEqual({ scanned: 1, resealed: 1, changed: 0, unopenable: [] });
   });
 
-  it('leaves a row whose UPDATE lost a race (deadlock, Galera certification) to the next run; other errors stop it', async () => {
+  it('stops at a replacement that fails, a lost race too: the upgrade is recorded only when every row is done', async () => {
     const rows = await sealAllUnderOldKey();
     const failingOn = (id: string, error: Error) => (store: SealedRowStore<SealedSecret>) =>
       resealSecrets(
@@ -156,11 +156,13 @@ describe(resealSecrets.name, () => {
         (row) => after.seal(row, after.open(row)),
       );
     const deadlock = Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' });
-    const outcome = await withStore(failingOn(rows[2].id, deadlock), keyIdOf(newKey));
-    expect(outcome).toEqual({ scanned: rows.length, resealed: rows.length - 1, changed: 1, unopenable: [] });
+    await expect(withStore(failingOn(rows[2].id, deadlock), keyIdOf(newKey))).rejects.toBe(deadlock);
+    expect(await withStore((store) => store.count(), keyIdOf(newKey))).toBe(rows.length - 2);
     const broken = new Error('no such table');
     await expect(withStore(failingOn(rows[2].id, broken), keyIdOf(newKey))).rejects.toBe(broken);
-    expect(await withStore((store) => store.count(), keyIdOf(newKey))).toBe(1);
+    // Run again: it picks up where the failure stopped it.
+    const rest = await withStore((store) => resealSecrets(store, underFirstKey), keyIdOf(newKey));
+    expect(rest).toEqual({ scanned: rows.length - 2, resealed: rows.length - 2, changed: 0, unopenable: [] });
   });
 
   it('reports a row that does not open and leaves it as it is', async () => {

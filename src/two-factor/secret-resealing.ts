@@ -1,5 +1,4 @@
 import { setTimeout } from 'node:timers/promises';
-import { isSerializationFailure } from '../common/errors/database-errors';
 import { SecretDecryptionError } from './crypto/secret-cipher';
 
 /** A stored row with a sealed secret: a TOTP secret of two_factor_config, a webhook signing secret. */
@@ -27,8 +26,8 @@ export interface ResealOutcome {
   /** Rows whose secret was replaced. */
   resealed: number;
   /**
-   * Rows changed or deleted between the read and the write (a rotation, a deletion), or whose UPDATE lost
-   * a race: left as that change made them, to the next run.
+   * Rows changed or deleted between the read and the write (a rotation, a deletion): left as that change
+   * made them. Also, where the store says so (keys:reencrypt), rows whose UPDATE lost a race.
    */
   changed: number;
   /** Rows left as they were because their secret does not open: which, under which key id, why. */
@@ -72,7 +71,7 @@ export async function resealSecrets<Row extends SealedRow>(
         continue;
       }
       if (sealed === null) continue;
-      if (await replaced(rows, row, sealed)) outcome.resealed++;
+      if (await rows.replace(row, sealed)) outcome.resealed++;
       else outcome.changed++;
     }
     outcome.scanned += batch.length;
@@ -81,18 +80,5 @@ export async function resealSecrets<Row extends SealedRow>(
     if (finished) return outcome;
     afterId = batch[batch.length - 1].id;
     if (pauseMs > 0) await setTimeout(pauseMs);
-  }
-}
-
-/**
- * Whether the row was replaced. An UPDATE that lost a race (a deadlock, or on Galera a certification
- * conflict with a change made on another node) changed nothing: the row is left to the next run.
- */
-async function replaced<Row extends SealedRow>(rows: SealedRowStore<Row>, row: Row, sealed: string): Promise<boolean> {
-  try {
-    return await rows.replace(row, sealed);
-  } catch (error) {
-    if (isSerializationFailure(error)) return false;
-    throw error;
   }
 }
