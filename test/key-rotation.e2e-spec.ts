@@ -328,6 +328,14 @@ describe.each(testDatabases())('key rotation on $name', (database: TestDatabase)
       stderr: expect.stringContaining('100%'),
     });
     expect(first.stdout).toContain('result: backup-codes-left (exit 4)');
+    // What it prints holds no secret: no TOTP secret, backup code or webhook signing secret.
+    const printed = first.stdout + first.stderr;
+    const secrets = [
+      ...users.flatMap((user) => [user.secret, ...user.backupCodes]),
+      ...subscriptions.map((subscription) => subscription.secret.replace(/^whsec_/, '')),
+    ];
+    expect(secrets.length).toBeGreaterThan(USERS);
+    expect(secrets.filter((secret) => printed.includes(secret))).toEqual([]);
     // A row rotated before its page was read is under the new key already and not read at all.
     const [read, resealed, changed, unopenable] = reportedPass(first.stdout, 'totp_secret');
     expect(unopenable).toBe(0);
