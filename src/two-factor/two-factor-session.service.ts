@@ -146,7 +146,12 @@ export class TwoFactorSessionService {
         { tenant: actor.tenant, publicId, ...(keepsLoginTrue ? { bool: true } : {}) },
         { userId: input.userId, bool: input.bool },
       );
-      if (keepsLoginTrue && affected !== 1) throw revokedLoginSession();
+      if (affected !== 1) {
+        // Changed since the read: revoked (a login's stays revoked), or deleted or swept (nothing to update).
+        const revoked =
+          keepsLoginTrue && (await manager.exists(TwoFactorSession, { where: { tenant: actor.tenant, publicId } }));
+        throw revoked ? revokedLoginSession() : sessionNotFound();
+      }
       await recordAudit(manager, now, this.auditEntry(actor, { ...session, userId: input.userId }, 'session.updated'));
     });
   }
@@ -189,7 +194,7 @@ export class TwoFactorSessionService {
     const session = await manager.findOne(TwoFactorSession, {
       where: { tenant, publicId, expiresAt: MoreThan(this.clock.now()) },
     });
-    if (!session) throw new DomainError(ErrorCode.NotFound, 'Session not found');
+    if (!session) throw sessionNotFound();
     return session;
   }
 
@@ -228,4 +233,8 @@ function loginSessionConflict(fieldName: 'user_id' | 'bool', message: string): D
 
 function revokedLoginSession(): DomainError {
   return loginSessionConflict('bool', "A login's session that was revoked cannot be made true again");
+}
+
+function sessionNotFound(): DomainError {
+  return new DomainError(ErrorCode.NotFound, 'Session not found');
 }
