@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { expectEnvelope, fieldNames, SERVER_REQUEST_ID } from './helpers/http';
+import { CapturedLogs, captureLogs } from './helpers/logs';
 import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
 import { rawDataSource, RunningApp, startApp, TestDatabase, testDatabases } from './helpers/test-app';
@@ -311,23 +312,10 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
     describe('logs', () => {
       let logged: RunningApp;
       let logDatabaseUrl: string;
-      let captured: string[];
-      let writeSpy: jest.SpyInstance;
+      let logs: CapturedLogs | undefined;
 
-      /** pino writes JSON lines to process.stdout: capture those, pass anything else through. */
       beforeAll(async () => {
-        captured = [];
-        const write = process.stdout.write.bind(process.stdout);
-        writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
-          const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-          if (text.startsWith('{"level"')) {
-            captured.push(text);
-            const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-            callback?.();
-            return true;
-          }
-          return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-        });
+        logs = captureLogs();
         logDatabaseUrl = await database.create();
         // nestjs-pino keeps one logger for logs outside a request per process, made by the first app
         // (here the silent one). One app per process in production; reset it so this app's level applies.
@@ -337,7 +325,7 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
 
       afterAll(async () => {
         await logged?.close();
-        writeSpy?.mockRestore();
+        logs?.stop();
         if (logDatabaseUrl) await database.drop(logDatabaseUrl);
       });
 
@@ -368,12 +356,12 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
 
         // "request completed" is written after the response is sent: wait for all nine.
         const completed = () =>
-          captured
-            .join('')
+          logs!
+            .text()
             .split('\n')
             .filter((line) => line.includes('request completed'));
         for (let tries = 0; tries < 50 && completed().length < 9; tries++) await sleep(20);
-        const text = captured.join('');
+        const text = logs!.text();
 
         expect(completed().length).toBeGreaterThanOrEqual(9);
         // Logs outside a request (the start-up) are captured too.

@@ -2,6 +2,8 @@
 export interface CapturedLogs {
   /** Every line so far, parsed. */
   lines(): Record<string, unknown>[];
+  /** Everything captured so far, as written. */
+  text(): string;
   stop(): void;
 }
 
@@ -27,6 +29,7 @@ export function captureLogs(): CapturedLogs {
           .filter((line) => line.length > 0)
           .map((line) => JSON.parse(line) as Record<string, unknown>),
       ),
+    text: () => captured.join(''),
     stop: () => spy.mockRestore(),
   };
 }
