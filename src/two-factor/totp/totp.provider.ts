@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
 import { Injectable } from '@nestjs/common';
 import * as speakeasy from 'speakeasy';
 import { encodeBase32 } from './base32';
@@ -43,26 +43,30 @@ export abstract class TotpProvider {
   abstract otpauthUri(input: OtpauthUriInput): string;
 }
 
-const SPEAKEASY_ALGORITHMS: Readonly<Record<TotpAlgorithm, speakeasy.Algorithm>> = {
+const HMAC_ALGORITHMS: Readonly<Record<TotpAlgorithm, string>> = {
   SHA1: 'sha1',
   SHA256: 'sha256',
   SHA512: 'sha512',
 };
 
 /**
- * The only shape in which speakeasy is called. @types/speakeasy declares `secret` as a string, but
- * speakeasy 2.0.0 uses a Buffer as-is, skipping its encoding handling entirely (its default `ascii`
- * encoding and its lenient base32 decoder).
+ * The only shape in which speakeasy is called: it truncates the HMAC digest to the code (RFC 4226
+ * §5.3), given the digest. speakeasy 2.0.0 would compute the digest itself with `new Buffer(8)`, whose
+ * deprecation check walks the stack on every call (4 % of the CPU of a stateless verify), and with
+ * 32-bit shifts of the counter (S15); the provider computes it with node:crypto instead.
  */
-type SpeakeasyBufferHotp = (options: {
-  secret: Buffer;
-  counter: number;
-  digits: TotpDigits;
-  algorithm: speakeasy.Algorithm;
-}) => string;
+type SpeakeasyDigestHotp = (options: { digest: Buffer; digits: TotpDigits }) => string;
 
-/** speakeasy 2.0.0 shifts the counter with 32-bit `>>`: larger counters give wrong codes (S15). */
+/** Steps up to 2^31 - 1 (with 30 s steps, beyond the year 4000): what speakeasy's own digest got right (S15). */
 const COUNTER_LIMIT = 2 ** 31;
+
+/** HMAC(key, counter as 8 bytes big-endian): RFC 4226 §5.3 step 1. */
+function hotpDigest(key: Buffer, counter: number, algorithm: TotpAlgorithm): Buffer {
+  const counterBytes = Buffer.alloc(8);
+  counterBytes.writeUInt32BE(Math.floor(counter / 2 ** 32), 0);
+  counterBytes.writeUInt32BE(counter % 2 ** 32, 4);
+  return createHmac(HMAC_ALGORITHMS[algorithm], key).update(counterBytes).digest();
+}
 
 /** Built once: this check runs several times on every verification. */
 const CODE_PATTERNS: Readonly<Record<TotpDigits, RegExp>> = { 6: /^[0-9]{6}$/, 8: /^[0-9]{8}$/ };
@@ -141,11 +145,9 @@ export class SpeakeasyTotpProvider extends TotpProvider {
     }
     // Built from the checked arguments only: speakeasy honours many option aliases (`key`, `time`,
     // `window`, `encoding`, ...), so nothing caller-shaped may ever be spread in (S8).
-    const code = (speakeasy.hotp as unknown as SpeakeasyBufferHotp)({
-      secret: key,
-      counter,
+    const code = (speakeasy.hotp as unknown as SpeakeasyDigestHotp)({
+      digest: hotpDigest(key, counter, algorithm),
       digits,
-      algorithm: SPEAKEASY_ALGORITHMS[algorithm],
     });
     if (!this.isWellFormedCode(code, digits)) {
       throw new Error('speakeasy returned a malformed HOTP code');
