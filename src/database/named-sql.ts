@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { driverSqlOf } from './driver-sql';
 
 /** A statement as the drivers take it: a positional text and its values. */
 export interface BoundSql {
@@ -6,14 +7,10 @@ export interface BoundSql {
   values: unknown[];
 }
 
-/**
- * Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched (the
- * structured result carries them on both drivers; the plain one is the last insert id on SQLite).
- */
+/** Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched. */
 export async function affectedRows(manager: EntityManager, statement: BoundSql): Promise<number> {
   if (!manager.queryRunner) throw new Error('affectedRows needs a transaction manager');
-  const result = await manager.queryRunner.query(statement.text, statement.values, true);
-  return result.affected ?? 0;
+  return driverSqlOf(manager).changes(statement);
 }
 
 /**
@@ -81,8 +78,7 @@ export class NamedSql<P extends Record<string, unknown>> {
 
   /** Runs a SELECT through the manager (its transaction, if it has one). */
   select<Row>(manager: EntityManager, parameters: P): Promise<Row[]> {
-    const { text, values } = this.bind(parameters);
-    return manager.query<Row[]>(text, values);
+    return driverSqlOf(manager).rows<Row>(this.bind(parameters));
   }
 
   /** Runs an UPDATE/DELETE inside the manager's transaction and returns the rows it matched. */

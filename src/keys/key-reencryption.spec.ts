@@ -1,6 +1,6 @@
+import Database from 'better-sqlite3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { ConfigSecrets } from '../two-factor/config-secrets';
 import { BackupCodes } from '../two-factor/crypto/backup-codes';
@@ -202,17 +202,18 @@ describe(reencryptUnderFirstKey.name, () => {
     const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
       code: 'ER_LOCK_DEADLOCK',
     });
-    // The replacements of these two rows fail as the database fails a statement that lost a race.
-    const query = BetterSqlite3QueryRunner.prototype.query;
-    const racing = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (
-      this: BetterSqlite3QueryRunner,
-      text,
-      parameters,
-      structured,
+    // The replacements of these two rows fail as the database fails a statement that lost a race (at
+    // the driver, under both TypeORM's query and the statements sent to the driver directly).
+    const connection = (dataSource.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+    const statementPrototype = Object.getPrototypeOf(connection.prepare('SELECT 1')) as Database.Statement;
+    const run = statementPrototype.run;
+    const racing = jest.spyOn(statementPrototype, 'run').mockImplementation(function (
+      this: Database.Statement,
+      ...values: unknown[]
     ) {
-      const lost = parameters?.some((value: unknown) => value === lostConfig.id || value === lostSubscription.id);
-      if (/^UPDATE\b/.test(text) && lost) return Promise.reject(deadlock);
-      return query.call(this, text, parameters, structured);
+      const lost = values.some((value) => value === lostConfig.id || value === lostSubscription.id);
+      if (/^UPDATE\b/.test(this.source) && lost) throw deadlock;
+      return run.apply(this, values);
     });
     let first: KeyReencryptionReport;
     try {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { driverSqlOf } from '../database/driver-sql';
 import type { Actor } from '../common/auth/principal';
 import { enqueueWebhookEvents } from '../webhooks/webhook-outbox';
 import { countUnusedBackupCodes } from './two-factor-config.repository';
@@ -102,8 +103,7 @@ export function auditInsert(now: number, entries: AuditEntry[]): { text: string;
  * that are webhook events go to the webhook outbox in the same transaction.
  */
 export async function recordAudit(manager: EntityManager, now: number, ...entries: AuditEntry[]): Promise<void> {
-  const { text, values } = auditInsert(now, entries);
-  await manager.query(text, values);
+  await driverSqlOf(manager).changes(auditInsert(now, entries));
   await enqueueWebhookEvents(manager, now, entries, {
     unusedBackupCodes: async (configId) => (await countUnusedBackupCodes(manager, [configId]))[0],
   });

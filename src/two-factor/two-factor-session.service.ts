@@ -8,6 +8,7 @@ import { Clock } from '../common/clock';
 import { DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { sessionConfig } from '../config/app.config';
+import { driverSqlOf } from '../database/driver-sql';
 import { NamedSql } from '../database/named-sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { recordAudit } from './audit-log';
@@ -72,8 +73,7 @@ export class TwoFactorSessionService {
     now: number,
   ): Promise<string> {
     const session = this.newSession(tenant, kind, 'login', userId, true, now);
-    const { text, values } = INSERT_LOGIN_SESSION.bind(session);
-    await manager.query(text, values);
+    await driverSqlOf(manager).changes(INSERT_LOGIN_SESSION.bind(session));
     return session.publicId;
   }
 
