@@ -9,6 +9,11 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export interface BenchOptions {
   users: number;
   durationS: number;
+  /**
+   * Rounds per scenario: the service and its comparisons take turns in slices of durationS / rounds
+   * seconds, so each ratio is measured side by side once per round (tools/bench/README.md).
+   */
+  rounds: number;
   /** Seconds of each unmeasured warm-up slice before a measured run (load.ts warmUp). */
   warmupS: number;
   connections: number;
@@ -34,11 +39,13 @@ export interface BenchOptions {
 const HELP = `npm run bench -- [options]
   --users N          users seeded with an active config (default 30000; --quick 3000): 50 through
                      the API, the rest written into the database (see tools/bench/README.md)
-  --duration S       seconds per scenario (default 10; --quick 2)
+  --duration S       measured seconds per scenario and per comparison (default 12; --quick 2)
+  --rounds N         the measured seconds in N slices: the service and its comparisons take turns, one
+                     slice each per round, and each ratio is the median of the rounds' (default 3; --quick 1)
   --warmup S         unmeasured slices of S seconds of the same load before each scenario and comparison,
                      until its req/s stops rising (2 to 4 slices; default 3; --quick 1; 0: none)
   --connections C    concurrent connections (default 50; --quick 10)
-  --quick            CI mode: 1 s warm-up slices + 2 s, 3000 users, 10 connections
+  --quick            CI mode: 1 s warm-up slices + 2 s in one round, 3000 users, 10 connections
   --only a,b         scenarios to run (${SCENARIO_NAMES.join(', ')})
   --no-baselines     skip the comparisons (the baseline servers, the QR loop and pool)
   --mixed-enrol-rate N  enrolments per second beside the logins of the mixed scenario (default 20)
@@ -59,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       users: { type: 'string' },
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -88,7 +96,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     : [...SCENARIO_NAMES];
   return {
     users: positiveInt('users', values.users, quick ? 3000 : 30000),
-    durationS: positiveInt('duration', values.duration, quick ? 2 : 10),
+    durationS: positiveInt('duration', values.duration, quick ? 2 : 12),
+    rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
     warmupS: values.warmup === '0' ? 0 : positiveInt('warmup', values.warmup, quick ? 1 : 3),
     connections: positiveInt('connections', values.connections, quick ? 10 : 50),
     quick,

@@ -1,13 +1,14 @@
 /**
- * The comparisons beside each scenario. The baseline servers start once (idle until used), and each
- * scenario's comparisons run right after the scenario itself, after the same kind of warm-up, so
- * both see the same background load on a shared machine. The same-statements server runs only around
- * its own loads: on SQLite it opens the service's file with a WAL checkpoint worker of its own, which
- * would otherwise work on the service's writes while the service is measured.
+ * The comparisons beside each scenario. The baseline servers start once (idle until used). Each
+ * scenario runs in rounds: in each, the service's slice and one slice of each comparison, one right
+ * after the other (tools/bench/run.ts), so both sides of a ratio see the same background load on a
+ * shared machine; warm-ups come before the first round. The same-statements server runs only around
+ * its own scenario's rounds: on SQLite it opens the service's file with a WAL checkpoint worker of its
+ * own, which checkpoints whatever is in the WAL, the service's writes too, while it runs.
  */
 import { join } from 'node:path';
 import { ScenarioName } from './args';
-import { LoadResult, Outcome, runLoad, warmUp } from './load';
+import { LoadResult, mergeSlices, median, Outcome, runLoad, warmUp } from './load';
 import { Child, freePort, startChild } from '../shared/processes';
 import { perRequest, readCounters } from './mysql-status';
 import { measureQrLoop, measureQrPool } from './qr-baseline';
@@ -25,7 +26,8 @@ import { BenchUser } from './seed';
 export interface BaselineSettings {
   root: string;
   work: string;
-  durationS: number;
+  /** Seconds of each comparison's slice in a round. */
+  sliceS: number;
   warmupS: number;
   connections: number;
   /** The service's QR rendering threads (QR_RENDER_THREADS in each process): the QR pool has as many. */
@@ -57,10 +59,18 @@ const SERVERS_OF: Record<ScenarioName, ServerName[]> = {
 const loadLabel = (server: ServerName, scenario: ScenarioName): string => `${server} (${scenario})`;
 
 export class Baselines {
-  /** What each comparison measured, by scenario. */
+  /** What each comparison measured over all rounds, by scenario (set by `finish`). */
   readonly measured = new Map<ScenarioName, Partial<Record<ComparisonName, Measured>>>();
-  /** The raw load results, for the JSON (with MySQL's statement counters per request, where read). */
+  /** What each comparison measured in each round, by scenario. */
+  readonly rounds = new Map<ScenarioName, Partial<Record<ComparisonName, Measured>>[]>();
+  /** The raw load results over all rounds, for the JSON (with MySQL's statement counters per request, where read). */
   readonly loads = new Map<string, LoadResult & { statementsPerRequest?: Record<string, number> }>();
+  /** The slices of each load so far, and its MySQL counters per request with their request counts. */
+  private readonly slices = new Map<string, { results: LoadResult[]; counters: Record<string, number>[] }>();
+  /** Each load's generator, kept across rounds (the statements baseline's steps must keep growing). */
+  private readonly generators = new Map<string, Generator>();
+  /** Servers started for one scenario's rounds (the same-statements server). */
+  private readonly scenarioServers = new Map<string, Child>();
 
   private constructor(
     private readonly settings: BaselineSettings,
@@ -75,40 +85,29 @@ export class Baselines {
     return new Baselines(settings, servers);
   }
 
-  /** The comparisons of one scenario's work, measured now. */
-  async measure(name: ScenarioName, users: BenchUser[]): Promise<void> {
+  /** One round of the comparisons of one scenario's work, measured now (warmed up in round 0). */
+  async measure(name: ScenarioName, users: BenchUser[], round: number): Promise<void> {
     const results: Partial<Record<ComparisonName, Measured>> = {};
     const statementUsers = this.settings.statements?.users ?? [];
     switch (name) {
       case 'login-success':
-        results.bareVerify = await this.load(name, 'bareVerify', '/', bareVerifyBodies(users, true), validOutcome);
-        results.sameStatements = await this.load(
-          name,
-          'sameStatements',
-          '/login-success',
-          statementsBaselineBodies(statementUsers, true),
-          loginOutcome,
+      case 'login-wrong': {
+        const success = name === 'login-success';
+        results.bareVerify = await this.load(name, round, 'bareVerify', '/', () => bareVerifyBodies(users, success));
+        results.sameStatements = await this.load(name, round, 'sameStatements', `/${name}`, () =>
+          statementsBaselineBodies(statementUsers, success),
         );
         break;
-      case 'login-wrong':
-        results.bareVerify = await this.load(name, 'bareVerify', '/', bareVerifyBodies(users, false), validOutcome);
-        results.sameStatements = await this.load(
-          name,
-          'sameStatements',
-          '/login-wrong',
-          statementsBaselineBodies(statementUsers, false),
-          loginOutcome,
-        );
-        break;
+      }
       case 'verify-token':
-        results.bareVerify = await this.load(name, 'bareVerify', '/', fixedSecretBodies(), validOutcome);
-        results.expressPeer = await this.load(name, 'expressPeer', '/verify/token', fixedSecretBodies(), validOutcome);
+        results.bareVerify = await this.load(name, round, 'bareVerify', '/', fixedSecretBodies);
+        results.expressPeer = await this.load(name, round, 'expressPeer', '/verify/token', fixedSecretBodies);
         break;
       case 'enrol-qr': {
-        const loop = await measureQrLoop(this.settings.durationS);
+        const { sliceS, qrThreads, connections } = this.settings;
+        const loop = await measureQrLoop(sliceS);
         results.qrLoop = { rps: loop.opsPerSec, p50: loop.p50, p99: loop.p99, cpuMsPerReq: loop.cpuMsPerOp };
-        const { durationS, qrThreads, connections } = this.settings;
-        const pool = await measureQrPool(durationS, qrThreads, connections);
+        const pool = await measureQrPool(sliceS, qrThreads, connections);
         results.qrPool = { rps: pool.opsPerSec, p50: pool.p50, p99: pool.p99, cpuMsPerReq: pool.cpuMsPerOp };
         break;
       }
@@ -116,7 +115,45 @@ export class Baselines {
         break;
     }
     const present = Object.entries(results).filter(([, value]) => value !== undefined);
-    this.measured.set(name, Object.fromEntries(present));
+    const rounds = this.rounds.get(name) ?? [];
+    rounds.push(Object.fromEntries(present));
+    this.rounds.set(name, rounds);
+  }
+
+  /** After a scenario's last round: stops its own servers and puts the rounds together. */
+  async finish(name: ScenarioName): Promise<void> {
+    for (const [label, server] of this.scenarioServers) {
+      if (label.endsWith(`(${name})`)) {
+        await server.stop();
+        this.scenarioServers.delete(label);
+      }
+    }
+    const rounds = this.rounds.get(name) ?? [];
+    const merged: Partial<Record<ComparisonName, Measured>> = {};
+    for (const comparison of new Set(rounds.flatMap((r) => Object.keys(r) as ComparisonName[]))) {
+      const label = loadLabel(comparison as ServerName, name);
+      const slices = this.slices.get(label);
+      if (slices) {
+        const result = mergeSlices(slices.results);
+        merged[comparison] = result;
+        const statementsPerRequest = combinePerRequest(slices.counters, slices.results);
+        this.loads.set(label, { ...result, ...(statementsPerRequest ? { statementsPerRequest } : {}) });
+      } else {
+        // The QR loop and pool: slices of equal length, so req/s is their mean.
+        const measured = rounds.map((r) => r[comparison]).filter((m): m is Measured => m !== undefined);
+        const rps = measured.reduce((total, m) => total + m.rps, 0) / measured.length;
+        const cpu = measured.every((m) => m.cpuMsPerReq !== null)
+          ? measured.reduce((total, m) => total + (m.cpuMsPerReq ?? 0) * m.rps, 0) / (rps * measured.length)
+          : null;
+        merged[comparison] = {
+          rps,
+          p50: median(measured.map((m) => m.p50 ?? 0)),
+          p99: Math.max(...measured.map((m) => m.p99 ?? 0)),
+          cpuMsPerReq: cpu === null ? null : Number(cpu.toFixed(3)),
+        };
+      }
+    }
+    this.measured.set(name, merged);
   }
 
   /** MySQL/MariaDB: the same-statements server's statement counters per request during `scenario`. */
@@ -125,39 +162,31 @@ export class Baselines {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.servers.values()].map((server) => server.stop()));
+    await Promise.all([...this.servers.values(), ...this.scenarioServers.values()].map((server) => server.stop()));
   }
 
-  /** Warm-up and measured run with one generator (the statements baseline's steps must keep growing). */
+  /** One slice on a comparison server; in round 0 the server (if it is the scenario's own) starts and warms up. */
   private async load(
     scenario: ScenarioName,
+    round: number,
     serverName: ServerName,
     path: string,
-    generator: Generator,
-    classify: (status: number, body: string) => Outcome,
+    makeGenerator: () => Generator,
   ): Promise<LoadResult | undefined> {
-    const startedForThisLoad =
-      serverName === 'sameStatements' && this.settings.statements
-        ? await startServer(this.settings, serverName, scenario)
-        : undefined;
-    const server = startedForThisLoad ?? this.servers.get(serverName);
-    if (!server) return undefined;
-    try {
-      return await this.measureOn(server, scenario, serverName, path, generator, classify);
-    } finally {
-      await startedForThisLoad?.stop();
-    }
-  }
-
-  private async measureOn(
-    server: Child,
-    scenario: ScenarioName,
-    serverName: ServerName,
-    path: string,
-    generator: Generator,
-    classify: (status: number, body: string) => Outcome,
-  ): Promise<LoadResult> {
     const label = loadLabel(serverName, scenario);
+    let server = this.servers.get(serverName) ?? this.scenarioServers.get(label);
+    if (!server && serverName === 'sameStatements' && this.settings.statements) {
+      server = await startServer(this.settings, serverName, scenario);
+      this.scenarioServers.set(label, server);
+    }
+    if (!server) return undefined;
+    const classify: (status: number, body: string) => Outcome =
+      serverName === 'sameStatements' ? loginOutcome : validOutcome;
+    let generator = this.generators.get(label);
+    if (!generator) {
+      generator = makeGenerator();
+      this.generators.set(label, generator);
+    }
     const common = {
       baseUrl: server.url,
       path,
@@ -165,23 +194,37 @@ export class Baselines {
       classify,
       connections: this.settings.connections,
     };
-    if (this.settings.warmupS > 0) await warmUp({ ...common, label }, this.settings.warmupS);
+    if (round === 0 && this.settings.warmupS > 0) await warmUp({ ...common, label }, this.settings.warmupS);
     const mysqlUrl = serverName === 'sameStatements' ? this.settings.mysqlUrl : undefined;
     const before = mysqlUrl ? await readCounters(mysqlUrl) : undefined;
     const result = await runLoad({
       ...common,
-      label,
-      durationS: this.settings.durationS,
+      label: `${label} ${round + 1}`,
+      durationS: this.settings.sliceS,
       pid: server.process.pid,
     });
-    this.loads.set(label, {
-      ...result,
-      ...(mysqlUrl && before
-        ? { statementsPerRequest: perRequest(before, await readCounters(mysqlUrl), result.requests) }
-        : {}),
-    });
+    const slices = this.slices.get(label) ?? { results: [], counters: [] };
+    slices.results.push(result);
+    if (mysqlUrl && before) slices.counters.push(perRequest(before, await readCounters(mysqlUrl), result.requests));
+    this.slices.set(label, slices);
     return result;
   }
+}
+
+/** Counters per request of several slices, weighted by their requests; undefined when none were read. */
+export function combinePerRequest(
+  perSlice: Record<string, number>[],
+  slices: { requests: number }[],
+): Record<string, number> | undefined {
+  if (perSlice.length === 0) return undefined;
+  const requests = slices.reduce((total, slice) => total + slice.requests, 0);
+  const combined: Record<string, number> = {};
+  perSlice.forEach((counters, i) => {
+    for (const [kind, value] of Object.entries(counters)) {
+      combined[kind] = (combined[kind] ?? 0) + (value * slices[i].requests) / Math.max(1, requests);
+    }
+  });
+  return Object.fromEntries(Object.entries(combined).map(([kind, value]) => [kind, Number(value.toFixed(2))]));
 }
 
 /** Attempts at starting a baseline server: another process may take the free port before it listens. */

@@ -160,3 +160,44 @@ export async function warmUp(spec: Omit<LoadSpec, 'durationS' | 'pid'>, sliceS: 
     previousRps = rps;
   }
 }
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * The slices of one load (the rounds of a scenario) as one result: counts and durations added up, CPU
+ * per request over all requests, p50 the median of the slices' and p99 the worst slice's (percentiles
+ * of separate runs cannot be merged exactly).
+ */
+export function mergeSlices(slices: LoadResult[]): LoadResult {
+  const sum = (pick: (slice: LoadResult) => number): number => slices.reduce((total, slice) => total + pick(slice), 0);
+  const requests = sum((slice) => slice.requests);
+  const durationS = sum((slice) => slice.durationS);
+  const perRequest = (pick: (slice: LoadResult) => number | null): number | null =>
+    slices.every((slice) => pick(slice) !== null) && requests > 0
+      ? Number((sum((slice) => (pick(slice) ?? 0) * slice.requests) / requests).toFixed(3))
+      : null;
+  const statusCounts: Record<string, number> = {};
+  for (const slice of slices) {
+    for (const [status, count] of Object.entries(slice.statusCounts))
+      statusCounts[status] = (statusCounts[status] ?? 0) + count;
+  }
+  return {
+    rps: durationS > 0 ? requests / durationS : 0,
+    p50: median(slices.map((slice) => slice.p50)),
+    p99: Math.max(...slices.map((slice) => slice.p99)),
+    requests,
+    durationS,
+    statusCounts,
+    successes: sum((slice) => slice.successes),
+    fails: sum((slice) => slice.fails),
+    errors: sum((slice) => slice.errors),
+    timeouts: sum((slice) => slice.timeouts),
+    cpuMsPerReq: perRequest((slice) => slice.cpuMsPerReq),
+    eventLoopCpuMsPerReq: perRequest((slice) => slice.eventLoopCpuMsPerReq),
+  };
+}

@@ -1,6 +1,7 @@
 /** The result table and tools/bench/results/latest.json. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { median } from './load';
 
 /** What a scenario is compared with: each is a server or loop doing part or all of the same work. */
 export const COMPARISONS = {
@@ -28,6 +29,16 @@ export interface Comparison {
   ratio: number;
   /** This one's CPU per request ÷ the service's: the same share, in CPU instead of wall clock. */
   cpuRatio: number | null;
+  /** `ratio` in each round (service and comparison measured side by side); `ratio` is their median. */
+  roundRatios: number[];
+  /** `cpuRatio` in each round; `cpuRatio` is their median. */
+  roundCpuRatios: (number | null)[];
+}
+
+/** One round of a scenario: the service's slice and its comparisons' slices, run one after another. */
+export interface Round {
+  service: Measured;
+  comparisons: Partial<Record<ComparisonName, Measured>>;
 }
 
 /** The `mixed` scenario: logins alone, then the same logins while enrolments (with QR images) run. */
@@ -62,21 +73,37 @@ const round = (value: number, digits = 0): number => Number(value.toFixed(digits
 const share = (numerator: number | null | undefined, denominator: number | null | undefined): number | null =>
   numerator && denominator ? round(numerator / denominator, 3) : null;
 
+const medianOf = (values: (number | null)[]): number | null => {
+  const present = values.filter((value): value is number => value !== null);
+  return present.length === values.length && present.length > 0 ? round(median(present), 3) : null;
+};
+
+/**
+ * A scenario's row: what the service and each comparison measured over all rounds, and each ratio as
+ * the median of the rounds' ratios (each taken between slices run one right after the other, so a
+ * change in the machine's background load between rounds moves both sides of it).
+ */
 export function row(
   name: string,
   measured: Measured,
   baselines: Partial<Record<ComparisonName, Measured>>,
+  rounds: Round[],
   mixed?: MixedFigures,
 ): ScenarioRow {
   const comparisons: Partial<Record<ComparisonName, Comparison>> = {};
   for (const [comparison, baseline] of Object.entries(baselines) as [ComparisonName, Measured][]) {
+    const paired = rounds.filter((r) => r.comparisons[comparison] !== undefined);
+    const roundRatios = paired.map((r) => share(r.service.rps, r.comparisons[comparison]?.rps) ?? 0);
+    const roundCpuRatios = paired.map((r) => share(r.comparisons[comparison]?.cpuMsPerReq, r.service.cpuMsPerReq));
     comparisons[comparison] = {
       rps: round(baseline.rps, 1),
       p50: baseline.p50 ?? null,
       p99: baseline.p99 ?? null,
       cpuMsPerReq: baseline.cpuMsPerReq,
-      ratio: share(measured.rps, baseline.rps) ?? 0,
-      cpuRatio: share(baseline.cpuMsPerReq, measured.cpuMsPerReq),
+      ratio: medianOf(roundRatios) ?? 0,
+      cpuRatio: medianOf(roundCpuRatios),
+      roundRatios,
+      roundCpuRatios,
     };
   }
   return {
@@ -160,10 +187,22 @@ export function formatTables(rows: ScenarioRow[]): string {
           `${cell(m.p99Ratio, 2)}× (target ≤ 2)`
         : '',
     );
+  const perRound = rows.flatMap((r) =>
+    used.flatMap((name) => {
+      const comparison = r.comparisons[name];
+      return comparison && comparison.roundRatios.length > 1
+        ? [
+            `${r.name} ÷ ${COMPARISONS[name]} by round: ${comparison.roundRatios.map((x) => cell(x, 3)).join(' ')}` +
+              ` (cpu ${comparison.roundCpuRatios.map((x) => cell(x, 3)).join(' ')})`,
+          ]
+        : [];
+    }),
+  );
   return [
     service,
     '',
-    "ratio: service req/s ÷ the comparison's; (cpu ratio): its CPU ms/req ÷ the service's. Higher is better.",
+    "ratio: service req/s ÷ the comparison's; (cpu ratio): its CPU ms/req ÷ the service's; each the median of the rounds'. Higher is better.",
+    ...(perRound.length > 0 ? ['', ...perRound] : []),
     '',
     baselines,
     ...(mixed.length > 0 ? ['', ...mixed] : []),

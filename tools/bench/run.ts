@@ -12,9 +12,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BenchOptions, parseOptions, ScenarioName } from './args';
-import { LoadResult, Outcome, progress, runLoad, warmUp } from './load';
+import { LoadResult, mergeSlices, Outcome, progress, runLoad, warmUp } from './load';
 import { perRequest, readCounters, serverVersion, StatusCounters } from './mysql-status';
-import { Baselines } from './baselines';
+import { Baselines, combinePerRequest } from './baselines';
 import { buildIfStale, freePort, runningChildren, serviceUnderLoadEnv, startChild } from '../shared/processes';
 import { monotonicNowUs, summarise, TimeWindow } from './profile-summary';
 import { formatTables, MixedFigures, row, ScenarioRow, writeReport } from './report';
@@ -60,6 +60,8 @@ interface ScenarioMeta extends LoadResult {
 
 async function main(): Promise<void> {
   const options: BenchOptions = parseOptions(process.argv.slice(2));
+  /** Slices of `durationS / rounds` seconds: one of the service and one of each comparison per round. */
+  const sliceS = Math.max(1, Math.round(options.durationS / options.rounds));
   // What else ran on the machine: on a shared one the figures move with it.
   const loadAtStart = loadavg();
   const databaseUrl = process.env.DATABASE_URL;
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
       ? await Baselines.start({
           root: ROOT,
           work,
-          durationS: options.durationS,
+          sliceS,
           warmupS: options.warmupS,
           connections: options.connections,
           // Every process of the service has a pool of its own.
@@ -182,6 +184,8 @@ async function main(): Promise<void> {
     let enrolRound = 0;
     const nextEnrolBodies = (): Generator => enrolBodies(`${TENANT_PREFIX}-${runId}-${enrolRound++}`);
 
+    const serviceRounds = new Map<ScenarioName, LoadResult[]>();
+
     const runScenario = async (
       name: ScenarioName,
       path: string,
@@ -189,45 +193,47 @@ async function main(): Promise<void> {
       classify: (status: number, body: string) => Outcome,
       headers: Record<string, string> = {},
     ): Promise<void> => {
+      const load = { label: name, baseUrl: service.url, path, headers, classify, connections: options.connections };
       // Unmeasured first: the service has served only the seeding requests, and V8 has not optimised
       // the path yet (the first measured seconds cost twice the CPU per request without this).
-      if (options.warmupS > 0) {
-        await warmUp(
-          {
-            label: name,
-            baseUrl: service.url,
-            path,
-            headers,
-            nextBody: makeGenerator().nextBody,
-            classify,
-            connections: options.connections,
-          },
-          options.warmupS,
-        );
-      }
+      if (options.warmupS > 0) await warmUp({ ...load, nextBody: makeGenerator().nextBody }, options.warmupS);
       const generator = makeGenerator();
-      const before: StatusCounters | undefined = isMysql ? await readCounters(databaseUrl) : undefined;
-      const traceBefore = options.traceSql ? await readTrace(traceFile) : undefined;
+      const slices: LoadResult[] = [];
+      const counters: Record<string, number>[] = [];
+      const traces: Record<string, number>[] = [];
       const fromUs = monotonicNowUs();
-      const result = await runLoad({
-        label: name,
-        baseUrl: service.url,
-        path,
-        headers,
-        nextBody: generator.nextBody,
-        classify,
-        durationS: options.durationS,
-        connections: options.connections,
-        pid: service.process.pid,
-      });
+      const serviceSlice = async (round: number): Promise<void> => {
+        const before: StatusCounters | undefined = isMysql ? await readCounters(databaseUrl) : undefined;
+        const traceBefore = options.traceSql ? await readTrace(traceFile) : undefined;
+        const result = await runLoad({
+          ...load,
+          label: options.rounds > 1 ? `${name} ${round + 1}` : name,
+          nextBody: generator.nextBody,
+          durationS: sliceS,
+          pid: service.process.pid,
+        });
+        slices.push(result);
+        if (before && isMysql) counters.push(perRequest(before, await readCounters(databaseUrl), result.requests));
+        if (traceBefore) traces.push(traceDiff(traceBefore, await readTrace(traceFile), result.requests));
+      };
+      for (let round = 0; round < options.rounds; round++) {
+        // Side by side: the service and its comparisons take turns, the service first in even rounds and
+        // last in odd ones, so neither side always runs just after the other.
+        if (round % 2 === 1) await baselines?.measure(name, users, round);
+        await serviceSlice(round);
+        if (round % 2 === 0) await baselines?.measure(name, users, round);
+      }
+      await baselines?.finish(name);
+      serviceRounds.set(name, slices);
       const meta: ScenarioMeta = {
-        ...result,
+        ...mergeSlices(slices),
         exhausted: generator.exhausted(),
         window: { fromUs, toUs: monotonicNowUs() },
       };
-      if (before && isMysql)
-        meta.statementsPerRequest = perRequest(before, await readCounters(databaseUrl), result.requests);
-      if (traceBefore) meta.sqlPerRequest = traceDiff(traceBefore, await readTrace(traceFile), result.requests);
+      const statementsPerRequest = combinePerRequest(counters, slices);
+      if (statementsPerRequest) meta.statementsPerRequest = statementsPerRequest;
+      const sqlPerRequest = combinePerRequest(traces, slices);
+      if (sqlPerRequest) meta.sqlPerRequest = sqlPerRequest;
       results.set(name, meta);
     };
 
@@ -304,8 +310,6 @@ async function main(): Promise<void> {
           await runMixed();
           break;
       }
-      // The comparisons right after, under the same background load.
-      await baselines?.measure(name, users);
     }
     await service.stop();
     await baselines?.stop();
@@ -319,7 +323,12 @@ async function main(): Promise<void> {
     // ---- report ------------------------------------------------------------------------------
     const rows: ScenarioRow[] = options.scenarios.map((name) => {
       const measured = results.get(name)!;
-      return row(name, measured, baselines?.measured.get(name) ?? {}, measured.mixed?.figures);
+      const comparisonRounds = baselines?.rounds.get(name) ?? [];
+      const rounds = (serviceRounds.get(name) ?? []).map((service, i) => ({
+        service,
+        comparisons: comparisonRounds[i] ?? {},
+      }));
+      return row(name, measured, baselines?.measured.get(name) ?? {}, rounds, measured.mixed?.figures);
     });
     const report = {
       scenarios: rows,
@@ -335,6 +344,8 @@ async function main(): Promise<void> {
         connections: options.connections,
         serviceProcesses: options.workers > 0 ? `cluster of ${options.workers} workers` : 'one process',
         duration: options.durationS,
+        rounds: options.rounds,
+        sliceSeconds: sliceS,
         warmup: options.warmupS,
         users: options.users,
         quick: options.quick,
@@ -382,7 +393,8 @@ async function main(): Promise<void> {
               },
             ]),
           ),
-          order: 'each comparison runs right after its scenario, after the same kind of warm-up (same background load)',
+          order:
+            "each scenario in rounds: a slice of the service and one of each comparison per round (service first in even rounds, last in odd ones), warm-ups before the first; each ratio is the median of the rounds' ratios",
         },
         ...(profiles.length > 0
           ? {
