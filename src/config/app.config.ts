@@ -20,10 +20,20 @@ export const httpConfig = registerAs('http', () => {
   };
 });
 
-/** TRUST_PROXY in the form Fastify's `trustProxy` takes. */
-export function trustProxyOf(setting: string): boolean | number | string {
+/** Which proxies to believe, as Fastify's `trustProxy` function: the address and its hop (0 nearest). */
+export type TrustProxyFunction = (address: string, hop: number) => boolean;
+
+/**
+ * TRUST_PROXY in the form Fastify's `trustProxy` takes. A hop count believes that many proxies nearest
+ * the service, whatever their addresses, as Fastify did until 5.12, which reads a number as "believe
+ * none" (a hop count cannot tell a proxy from a client that talks to the service directly: list the
+ * proxies' addresses where clients can).
+ */
+export function trustProxyOf(setting: string): boolean | string | TrustProxyFunction {
   if (setting === 'true' || setting === 'false') return setting === 'true';
-  return /^\d+$/.test(setting) ? Number(setting) : setting;
+  if (!/^\d+$/.test(setting)) return setting;
+  const hops = Number(setting);
+  return (_address, hop) => hop < hops;
 }
 
 export type DatabaseConfig =

@@ -92,7 +92,8 @@ describe(validateEnvironment.name, () => {
   it('takes TRUST_PROXY as Fastify does (a flag, a hop count or addresses) and refuses anything else', () => {
     expect(trustProxyOf(validateEnvironment({}).TRUST_PROXY)).toBe(false);
     expect(trustProxyOf('true')).toBe(true);
-    expect(trustProxyOf('2')).toBe(2);
+    const twoHops = trustProxyOf('2') as (address: string, hop: number) => boolean;
+    expect([0, 1, 2, 3].map((hop) => twoHops('10.0.0.1', hop))).toEqual([true, true, false, false]);
     expect(trustProxyOf('10.0.0.0/8, 127.0.0.1')).toBe('10.0.0.0/8, 127.0.0.1');
     expect(problemsOf({ TRUST_PROXY: 'yes' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/8; rm -rf' })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
