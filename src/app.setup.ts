@@ -3,9 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parse as parseContentType } from 'content-type';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import helmet from 'helmet';
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { setUpOpenApi } from './app.openapi';
@@ -16,6 +15,7 @@ import { sendError } from './common/errors/error-envelope.filter';
 import { Metrics } from './common/metrics/metrics';
 import { replyToClientError } from './common/http/client-error';
 import { requestIdOf } from './common/http/request-id';
+import { setResponseHeaders } from './common/http/response-headers';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
@@ -72,10 +72,9 @@ function createFastifyAdapter(http: ConfigType<typeof httpConfig>): FastifyAdapt
     clientErrorHandler: replyToClientError,
     // Errors Fastify raises before routing (a bad percent-encoding in the path, an over-long path
     // parameter) otherwise answer with Fastify's own body (`statusCode`, `code`, no request id).
-    // These replies skip the route hooks, so the request id header is set here too.
-    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    // These replies skip the route hooks; sendError sets the response headers (request id included).
+    frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
       const badPath = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      reply.header('X-Request-Id', request.id);
       sendError(
         reply,
         badPath ? DomainError.invalidField('path', 'The request path is not valid', 'InvalidPath') : error,
@@ -122,51 +121,14 @@ function configureApp(app: NestFastifyApplication, http: ConfigType<typeof httpC
 }
 
 /**
- * helmet's headers, and the request id, on every response. helmet is asked once, at start: with no
- * per-request directive (no nonces) its headers are the same for every answer, and running its dozen
- * middlewares per request cost about a seventh of the CPU of a stateless verify (docs/performance.md).
- * @fastify/helmet was worse still: it built a new helmet, parsing the CSP directives again, per request.
+ * helmet's headers and the request id on every response, set before anything can answer
+ * (response-headers.ts). @fastify/helmet built a new helmet, parsing the CSP directives again, per request.
  */
 function sendSecurityHeaders(fastify: FastifyInstance): void {
-  const securityHeaders = headersSetBy(
-    helmet({
-      // Swagger UI (/docs) runs its own scripts and inline styles from this origin; nothing else is loaded.
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          // The service is often reached over plain HTTP on a private network; upgrading would break /docs.
-          upgradeInsecureRequests: null,
-        },
-      },
-    }),
-  );
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(securityHeaders).header('X-Request-Id', request.id);
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    setResponseHeaders(reply);
     done();
   });
-}
-
-/** The headers a connect-style middleware sets on a response (it must set the same ones on every response). */
-export function headersSetBy(
-  middleware: (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void,
-): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: string | number | readonly string[]) => {
-      headers[name] = String(value);
-      return response;
-    },
-    removeHeader: (name: string) => void delete headers[name],
-  };
-  let finished = false;
-  middleware({} as IncomingMessage, response as unknown as ServerResponse, (error) => {
-    finished = error === undefined;
-  });
-  if (!finished) throw new Error('The header middleware did not finish synchronously without an error');
-  return headers;
 }
 
 function configureBodyParsing(fastify: FastifyInstance): void {

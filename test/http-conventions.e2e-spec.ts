@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
-import { expectEnvelope, fieldNames, SERVER_REQUEST_ID } from './helpers/http';
+import { expectEnvelope, fieldNames, sendBytes, SERVER_REQUEST_ID } from './helpers/http';
 import { CapturedLogs, captureLogs } from './helpers/logs';
 import { awaitFreshStep, oathtoolTotp } from './helpers/oathtool';
 import { TOTP_SETTINGS, withApp } from './helpers/suite';
@@ -210,6 +210,16 @@ describe.each(testDatabases().map((database) => [database.name, database] as con
         const echoed = await send().set('X-Request-Id', 'abc-123');
         expect(echoed.status).toBe(status);
         expect(echoed.headers['x-request-id']).toBe('abc-123');
+      });
+
+      it("a request target Fastify refuses before routing (an absolute URL with a broken host): the envelope naming path, with the id and helmet's headers", async () => {
+        const request = 'GET http://[/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+        const res = await sendBytes(running().url, request);
+        expectEnvelope(res, 400, 'ValidationError');
+        expect(fieldNames(res)).toEqual(['path']);
+        expect(res.headers['x-request-id']).toMatch(SERVER_REQUEST_ID);
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['content-security-policy']).toContain("default-src 'self'");
       });
 
       it.each([

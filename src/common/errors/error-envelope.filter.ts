@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { setResponseHeaders } from '../http/response-headers';
 import { ErrorResponse, errorResponseOf } from './error-envelope';
 
 /**
@@ -8,6 +9,8 @@ import { ErrorResponse, errorResponseOf } from './error-envelope';
  */
 export function sendError(reply: FastifyReply, error: unknown): ErrorResponse {
   const result = errorResponseOf(error);
+  // A reply that skipped the onRequest hooks (the adapter's own 404 for a request target it cannot parse).
+  if (!reply.hasHeader('x-request-id')) setResponseHeaders(reply);
   if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
   void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);
   return result;
