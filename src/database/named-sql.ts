@@ -77,7 +77,7 @@ export class NamedSql<P extends Record<string, unknown>> {
   }
 
   /** Runs a SELECT through the manager (its transaction, if it has one). */
-  select<Row>(manager: EntityManager, parameters: P): Promise<Row[]> {
+  async select<Row>(manager: EntityManager, parameters: P): Promise<Row[]> {
     return driverSqlOf(manager).rows<Row>(this.bind(parameters));
   }
 
