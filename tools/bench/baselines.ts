@@ -4,11 +4,12 @@
  * after the other (tools/bench/run.ts), so both sides of a ratio see the same background load on a
  * shared machine; warm-ups come before the first round. The same-statements server runs only around
  * its own scenario's rounds: on SQLite it opens the service's file with a WAL checkpoint worker of its
- * own, which checkpoints whatever is in the WAL, the service's writes too, while it runs.
+ * own, which checkpoints whatever is in the WAL, the service's writes too, while it runs (from before
+ * the scenario's warm-up to its last round, so every round sees it alike).
  */
 import { join } from 'node:path';
 import { ScenarioName } from './args';
-import { LoadResult, mergeSlices, median, Outcome, runLoad, warmUp } from './load';
+import { LoadResult, LoadSpec, mergeSlices, median, runLoad, warmUp } from './load';
 import { Child, freePort, startChild } from '../shared/processes';
 import { perRequest, readCounters } from './mysql-status';
 import { measureQrLoop, measureQrPool } from './qr-baseline';
@@ -58,6 +59,13 @@ const SERVERS_OF: Record<ScenarioName, ServerName[]> = {
 
 const loadLabel = (server: ServerName, scenario: ScenarioName): string => `${server} (${scenario})`;
 
+/** A load on a comparison server: where it goes and what it sends. */
+interface ComparisonLoad {
+  server: ServerName;
+  path: string;
+  makeGenerator: () => Generator;
+}
+
 export class Baselines {
   /** What each comparison measured over all rounds, by scenario (set by `finish`). */
   readonly measured = new Map<ScenarioName, Partial<Record<ComparisonName, Measured>>>();
@@ -85,34 +93,29 @@ export class Baselines {
     return new Baselines(settings, servers);
   }
 
-  /** One round of the comparisons of one scenario's work, measured now (warmed up in round 0). */
+  /**
+   * Before a scenario's first round: starts the scenario's own servers (the same-statements server) and
+   * warms up each comparison server, so that every round, the first too, is one slice after another.
+   */
+  async prepare(name: ScenarioName, users: BenchUser[]): Promise<void> {
+    for (const load of this.loadsOf(name, users)) {
+      const target = await this.target(name, load);
+      if (target && this.settings.warmupS > 0) {
+        await warmUp({ ...target.spec, label: loadLabel(load.server, name) }, this.settings.warmupS);
+      }
+    }
+  }
+
+  /** One round of the comparisons of one scenario's work, measured now. */
   async measure(name: ScenarioName, users: BenchUser[], round: number): Promise<void> {
     const results: Partial<Record<ComparisonName, Measured>> = {};
-    const statementUsers = this.settings.statements?.users ?? [];
-    switch (name) {
-      case 'login-success':
-      case 'login-wrong': {
-        const success = name === 'login-success';
-        results.bareVerify = await this.load(name, round, 'bareVerify', '/', () => bareVerifyBodies(users, success));
-        results.sameStatements = await this.load(name, round, 'sameStatements', `/${name}`, () =>
-          statementsBaselineBodies(statementUsers, success),
-        );
-        break;
-      }
-      case 'verify-token':
-        results.bareVerify = await this.load(name, round, 'bareVerify', '/', fixedSecretBodies);
-        results.expressPeer = await this.load(name, round, 'expressPeer', '/verify/token', fixedSecretBodies);
-        break;
-      case 'enrol-qr': {
-        const { sliceS, qrThreads, connections } = this.settings;
-        const loop = await measureQrLoop(sliceS);
-        results.qrLoop = { rps: loop.opsPerSec, p50: loop.p50, p99: loop.p99, cpuMsPerReq: loop.cpuMsPerOp };
-        const pool = await measureQrPool(sliceS, qrThreads, connections);
-        results.qrPool = { rps: pool.opsPerSec, p50: pool.p50, p99: pool.p99, cpuMsPerReq: pool.cpuMsPerOp };
-        break;
-      }
-      case 'mixed':
-        break;
+    for (const load of this.loadsOf(name, users)) results[load.server] = await this.slice(name, round, load);
+    if (name === 'enrol-qr') {
+      const { sliceS, qrThreads, connections } = this.settings;
+      const loop = await measureQrLoop(sliceS);
+      results.qrLoop = { rps: loop.opsPerSec, p50: loop.p50, p99: loop.p99, cpuMsPerReq: loop.cpuMsPerOp };
+      const pool = await measureQrPool(sliceS, qrThreads, connections);
+      results.qrPool = { rps: pool.opsPerSec, p50: pool.p50, p99: pool.p99, cpuMsPerReq: pool.cpuMsPerOp };
     }
     const present = Object.entries(results).filter(([, value]) => value !== undefined);
     const rounds = this.rounds.get(name) ?? [];
@@ -165,43 +168,78 @@ export class Baselines {
     await Promise.all([...this.servers.values(), ...this.scenarioServers.values()].map((server) => server.stop()));
   }
 
-  /** One slice on a comparison server; in round 0 the server (if it is the scenario's own) starts and warms up. */
-  private async load(
+  /** The loads on comparison servers of a scenario (the QR loop and pool run in this process). */
+  private loadsOf(name: ScenarioName, users: BenchUser[]): ComparisonLoad[] {
+    const statementUsers = this.settings.statements?.users ?? [];
+    switch (name) {
+      case 'login-success':
+      case 'login-wrong': {
+        const success = name === 'login-success';
+        return [
+          { server: 'bareVerify', path: '/', makeGenerator: () => bareVerifyBodies(users, success) },
+          {
+            server: 'sameStatements',
+            path: `/${name}`,
+            makeGenerator: () => statementsBaselineBodies(statementUsers, success),
+          },
+        ];
+      }
+      case 'verify-token':
+        return [
+          { server: 'bareVerify', path: '/', makeGenerator: fixedSecretBodies },
+          { server: 'expressPeer', path: '/verify/token', makeGenerator: fixedSecretBodies },
+        ];
+      case 'enrol-qr':
+      case 'mixed':
+        return [];
+    }
+  }
+
+  /**
+   * The server of a load (the scenario's own is started on first use) and its load spec, with one
+   * generator kept across warm-up and rounds (the statements baseline's steps must keep growing).
+   */
+  private async target(
     scenario: ScenarioName,
-    round: number,
-    serverName: ServerName,
-    path: string,
-    makeGenerator: () => Generator,
-  ): Promise<LoadResult | undefined> {
-    const label = loadLabel(serverName, scenario);
-    let server = this.servers.get(serverName) ?? this.scenarioServers.get(label);
-    if (!server && serverName === 'sameStatements' && this.settings.statements) {
-      server = await startServer(this.settings, serverName, scenario);
+    load: ComparisonLoad,
+  ): Promise<{ server: Child; spec: Omit<LoadSpec, 'label' | 'durationS' | 'pid'> } | undefined> {
+    const label = loadLabel(load.server, scenario);
+    let server = this.servers.get(load.server) ?? this.scenarioServers.get(label);
+    if (!server && load.server === 'sameStatements' && this.settings.statements) {
+      server = await startServer(this.settings, load.server, scenario);
       this.scenarioServers.set(label, server);
     }
     if (!server) return undefined;
-    const classify: (status: number, body: string) => Outcome =
-      serverName === 'sameStatements' ? loginOutcome : validOutcome;
     let generator = this.generators.get(label);
     if (!generator) {
-      generator = makeGenerator();
+      generator = load.makeGenerator();
       this.generators.set(label, generator);
     }
-    const common = {
-      baseUrl: server.url,
-      path,
-      nextBody: generator.nextBody,
-      classify,
-      connections: this.settings.connections,
+    const classify = load.server === 'sameStatements' ? loginOutcome : validOutcome;
+    return {
+      server,
+      spec: {
+        baseUrl: server.url,
+        path: load.path,
+        nextBody: generator.nextBody,
+        classify,
+        connections: this.settings.connections,
+      },
     };
-    if (round === 0 && this.settings.warmupS > 0) await warmUp({ ...common, label }, this.settings.warmupS);
-    const mysqlUrl = serverName === 'sameStatements' ? this.settings.mysqlUrl : undefined;
+  }
+
+  /** One measured slice of a load, with MySQL's statement counters around it for the same-statements server. */
+  private async slice(scenario: ScenarioName, round: number, load: ComparisonLoad): Promise<LoadResult | undefined> {
+    const target = await this.target(scenario, load);
+    if (!target) return undefined;
+    const label = loadLabel(load.server, scenario);
+    const mysqlUrl = load.server === 'sameStatements' ? this.settings.mysqlUrl : undefined;
     const before = mysqlUrl ? await readCounters(mysqlUrl) : undefined;
     const result = await runLoad({
-      ...common,
+      ...target.spec,
       label: `${label} ${round + 1}`,
       durationS: this.settings.sliceS,
-      pid: server.process.pid,
+      pid: target.server.process.pid,
     });
     const slices = this.slices.get(label) ?? { results: [], counters: [] };
     slices.results.push(result);

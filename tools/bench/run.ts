@@ -194,8 +194,10 @@ async function main(): Promise<void> {
       headers: Record<string, string> = {},
     ): Promise<void> => {
       const load = { label: name, baseUrl: service.url, path, headers, classify, connections: options.connections };
-      // Unmeasured first: the service has served only the seeding requests, and V8 has not optimised
+      // Unmeasured first, the comparisons' warm-ups and then the service's, so the first round is as
+      // tight as the others: the service has served only the seeding requests, and V8 has not optimised
       // the path yet (the first measured seconds cost twice the CPU per request without this).
+      await baselines?.prepare(name, users);
       if (options.warmupS > 0) await warmUp({ ...load, nextBody: makeGenerator().nextBody }, options.warmupS);
       const generator = makeGenerator();
       const slices: LoadResult[] = [];
@@ -343,7 +345,7 @@ async function main(): Promise<void> {
             : 'sqlite (temporary file)',
         connections: options.connections,
         serviceProcesses: options.workers > 0 ? `cluster of ${options.workers} workers` : 'one process',
-        duration: options.durationS,
+        duration: sliceS * options.rounds,
         rounds: options.rounds,
         sliceSeconds: sliceS,
         warmup: options.warmupS,
