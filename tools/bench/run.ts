@@ -448,9 +448,11 @@ async function main(): Promise<void> {
     }
     const success = results.get('login-success');
     if (success && success.exhausted > 0) {
+      // The scenario's rounds span its comparisons' slices too: new steps come with its wall time.
+      const steps = (success.window.toUs - success.window.fromUs) / 1e6 / 30;
       process.stdout.write(
         `  login-success ran out of fresh codes (a user has 2 in the step after seeding, then 1 per 30 s step); ` +
-          `use --users ${Math.ceil((success.requests / (2 + options.durationS / 30)) * 1.2)} or more to keep every request a fresh code.\n`,
+          `use --users ${Math.ceil((success.requests / (2 + steps)) * 1.2)} or more to keep every request a fresh code.\n`,
       );
     }
     for (const profile of profiles) {
