@@ -62,6 +62,9 @@ export interface TimeWindow {
   toUs: number;
 }
 
+/** One window, or several (a scenario's measured slices, between which other loads ran). */
+export type Windows = TimeWindow | TimeWindow[];
+
 export function monotonicNowUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
@@ -71,14 +74,15 @@ export function monotonicNowUs(): number {
  * With a window, only the samples taken inside it count: V8 stamps samples with the same monotonic
  * clock as process.hrtime, so another process (the bench) can say when a load ran.
  */
-function selfTimes(profile: CpuProfile, window?: TimeWindow): Map<number, number> {
+function selfTimes(profile: CpuProfile, window?: Windows): Map<number, number> {
+  const windows = window === undefined ? undefined : Array.isArray(window) ? window : [window];
   const self = new Map<number, number>();
   if (profile.samples && profile.timeDeltas && profile.samples.length === profile.timeDeltas.length) {
     // timeDeltas[i] is the time from sample i-1 to sample i; sample i lasts until sample i+1.
     let timestamp = profile.startTime;
     for (let i = 0; i < profile.samples.length; i++) {
       timestamp += profile.timeDeltas[i];
-      if (window && (timestamp < window.fromUs || timestamp > window.toUs)) continue;
+      if (windows && !windows.some((w) => timestamp >= w.fromUs && timestamp <= w.toUs)) continue;
       const delta = profile.timeDeltas[i + 1] ?? 0;
       self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + Math.max(0, delta));
     }
@@ -93,7 +97,7 @@ function selfTimes(profile: CpuProfile, window?: TimeWindow): Map<number, number
 /** Shares are of busy time: `(idle)` (the event loop waiting) is counted apart. */
 export function aggregate(
   profile: CpuProfile,
-  window?: TimeWindow,
+  window?: Windows,
 ): {
   byFunction: SelfTimeEntry[];
   byPackage: SelfTimeEntry[];
@@ -142,7 +146,7 @@ export function aggregate(
  * Inclusive time (self + callees) of the functions named in `names`, each sample counted once per
  * name however deep the recursion: "how much of the busy time is spent under jwtVerify".
  */
-export function inclusive(profile: CpuProfile, names: string[], window?: TimeWindow): Map<string, number> {
+export function inclusive(profile: CpuProfile, names: string[], window?: Windows): Map<string, number> {
   const self = selfTimes(profile, window);
   const parent = new Map<number, number>();
   const byId = new Map<number, ProfileNode>();
@@ -167,7 +171,7 @@ export function inclusive(profile: CpuProfile, names: string[], window?: TimeWin
 }
 
 /** Who calls `name`: self time of `name` split by the calling function (one level up). */
-export function callers(profile: CpuProfile, name: string, window?: TimeWindow): SelfTimeEntry[] {
+export function callers(profile: CpuProfile, name: string, window?: Windows): SelfTimeEntry[] {
   const self = selfTimes(profile, window);
   const parent = new Map<number, ProfileNode>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node);
@@ -210,7 +214,7 @@ export const DEFAULT_FOCUS = [
   'writev',
 ];
 
-export function summarise(file: string, top = 20, window?: TimeWindow, focus: string[] = DEFAULT_FOCUS): string {
+export function summarise(file: string, top = 20, window?: Windows, focus: string[] = DEFAULT_FOCUS): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const { byFunction, byPackage, totalMs, idleMs } = aggregate(profile, window);
   const pct = (share: number): string => `${(share * 100).toFixed(1).padStart(5)}%`;

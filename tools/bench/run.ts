@@ -53,6 +53,8 @@ interface ScenarioMeta extends LoadResult {
   exhausted: number;
   sqlPerRequest?: Record<string, number>;
   window: TimeWindow;
+  /** The measured slices of the service alone (the window also spans its comparisons' slices). */
+  sliceWindows?: TimeWindow[];
   statementsPerRequest?: Record<string, number>;
   /** `mixed` only: its logins alone and its enrolment load (the fields above are its mixed logins). */
   mixed?: { figures: MixedFigures; aloneLogins: LoadResult; enrolments: LoadResult };
@@ -204,9 +206,11 @@ async function main(): Promise<void> {
       const counters: Record<string, number>[] = [];
       const traces: Record<string, number>[] = [];
       const fromUs = monotonicNowUs();
+      const sliceWindows: TimeWindow[] = [];
       const serviceSlice = async (round: number): Promise<void> => {
         const before: StatusCounters | undefined = isMysql ? await readCounters(databaseUrl) : undefined;
         const traceBefore = options.traceSql ? await readTrace(traceFile) : undefined;
+        const sliceFromUs = monotonicNowUs();
         const result = await runLoad({
           ...load,
           label: options.rounds > 1 ? `${name} ${round + 1}` : name,
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
           durationS: sliceS,
           pid: service.process.pid,
         });
+        sliceWindows.push({ fromUs: sliceFromUs, toUs: monotonicNowUs() });
         slices.push(result);
         if (before && isMysql) counters.push(perRequest(before, await readCounters(databaseUrl), result.requests));
         if (traceBefore) traces.push(traceDiff(traceBefore, await readTrace(traceFile), result.requests));
@@ -231,6 +236,7 @@ async function main(): Promise<void> {
         ...mergeSlices(slices),
         exhausted: generator.exhausted(),
         window: { fromUs, toUs: monotonicNowUs() },
+        sliceWindows,
       };
       const statementsPerRequest = combinePerRequest(counters, slices);
       if (statementsPerRequest) meta.statementsPerRequest = statementsPerRequest;
@@ -401,7 +407,9 @@ async function main(): Promise<void> {
         ...(profiles.length > 0
           ? {
               cpuProfiles: profiles,
-              profileWindows: Object.fromEntries([...results].map(([name, meta]) => [name, meta.window])),
+              profileWindows: Object.fromEntries(
+                [...results].map(([name, meta]) => [name, meta.sliceWindows ?? meta.window]),
+              ),
             }
           : {}),
         mixedEnrolRate: options.mixedEnrolRate,
@@ -458,7 +466,7 @@ async function main(): Promise<void> {
     for (const profile of profiles) {
       for (const [name, meta] of results) {
         process.stdout.write(
-          `\nCPU profile of the service during ${name} (${profile}):\n${summarise(profile, 15, meta.window)}\n`,
+          `\nCPU profile of the service during ${name} (${profile}):\n${summarise(profile, 15, meta.sliceWindows ?? meta.window)}\n`,
         );
       }
     }
