@@ -9,7 +9,7 @@ import { ErrorResponse, errorResponseOf } from './error-envelope';
  */
 export function sendError(reply: FastifyReply, error: unknown): ErrorResponse {
   const result = errorResponseOf(error);
-  // A reply that skipped the onRequest hooks (the adapter's own 404 for a request target it cannot parse).
+  // A reply that skipped the onRequest hooks: Fastify's errors before routing (app.setup.ts frameworkErrors).
   if (!reply.hasHeader('x-request-id')) setResponseHeaders(reply);
   if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
   void reply.status(result.status).header('Cache-Control', 'no-store').send(result.body);

@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The headers a connect-style middleware sets on a response (it must set the same ones on every response). */
-export function headersSetBy(
+function headersSetBy(
   middleware: (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -24,8 +24,8 @@ export function headersSetBy(
 
 /**
  * helmet's headers, asked of helmet once: with no per-request directive (no nonces) they are the same
- * for every answer, and running its dozen middlewares per request cost 0.86 of the CPU per request of a
- * stateless verify in a paired A/B (docs/performance.md, round 3).
+ * for every answer; without its dozen middlewares per request a stateless verify cost 0.86 of the CPU
+ * per request in a paired A/B (docs/performance.md, round 3).
  */
 const SECURITY_HEADERS = headersSetBy(
   helmet({
