@@ -14,8 +14,9 @@ export interface DriverSql {
  * its transaction's connection, or for the data source's manager the one SQLite connection or the
  * MySQL pool. TypeORM's `query` adds per statement two subscriber broadcasts, a logger call, a
  * QueryResult and three awaits: a login's statements on SQLite took 219 µs through it and 157 µs
- * without (median of a micro-benchmark; docs/performance.md, round 3). Transactions stay TypeORM's (TransactionRunner opens them), and a failure is
- * TypeORM's QueryFailedError around the driver's error as before, so it is classified (rerun, 503) the same.
+ * without (median of a micro-benchmark; docs/performance.md, round 3). Transactions stay TypeORM's
+ * (TransactionRunner opens them), and a failure is TypeORM's QueryFailedError around the driver's
+ * error as before, so it is classified (rerun, 503) the same.
  */
 export function driverSqlOf(manager: EntityManager): DriverSql {
   const queryRunner = manager.queryRunner;
