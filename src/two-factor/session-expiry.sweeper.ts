@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { Metrics } from '../common/metrics/metrics';
 import { sessionConfig } from '../config/app.config';
@@ -16,10 +17,10 @@ import { TwoFactorSessionService } from './two-factor-session.service';
 @Injectable()
 export class SessionExpirySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SessionExpirySweeper.name);
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
-  private stopped = false;
-  private failing = false;
+  private readonly loop = new BackgroundLoop(this.logger, {
+    failed: 'Removing expired sessions failed; retrying',
+    recovered: 'Removing expired sessions works again',
+  });
 
   constructor(
     private readonly sessions: TwoFactorSessionService,
@@ -29,41 +30,23 @@ export class SessionExpirySweeper implements OnApplicationBootstrap, BeforeAppli
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    const interval = this.config.sweepIntervalMs;
+    this.loop.start(() => this.sweep().then(() => interval), interval);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.sweeping;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One batch: how many expired sessions it removed (0 while the database is away; the next tries again). */
-  async sweep(): Promise<number> {
-    let removed: number;
-    try {
-      removed = await this.sessions.removeExpired(this.clock.now(), this.config.sweepBatchSize);
-    } catch (error) {
-      if (!this.failing) {
-        this.failing = true;
-        this.logger.warn({ err: { name: (error as Error)?.name } }, 'Removing expired sessions failed; retrying');
+  sweep(): Promise<number> {
+    return this.loop.guarded(async () => {
+      const removed = await this.sessions.removeExpired(this.clock.now(), this.config.sweepBatchSize);
+      if (removed > 0) {
+        this.metrics.countExpiredSessionsRemoved(removed);
+        this.logger.debug(`Removed ${removed} expired sessions (at most ${this.config.sweepBatchSize} a sweep)`);
       }
-      return 0;
-    }
-    if (this.failing) this.logger.log('Removing expired sessions works again');
-    this.failing = false;
-    if (removed > 0) {
-      this.metrics.countExpiredSessionsRemoved(removed);
-      this.logger.debug(`Removed ${removed} expired sessions (at most ${this.config.sweepBatchSize} a sweep)`);
-    }
-    return removed;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.sweeping = this.sweep().then(() => this.schedule());
-    }, this.config.sweepIntervalMs);
-    this.timer.unref();
+      return removed;
+    }, 0);
   }
 }

@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { BackgroundLoop } from '../common/background-loop';
 import { Clock } from '../common/clock';
 import { webhookConfig } from '../config/app.config';
 import { SecretCipher, SecretDecryptionError } from '../two-factor/crypto/secret-cipher';
@@ -43,10 +44,10 @@ export function retryDelayMs(
 @Injectable()
 export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDeliveryWorker.name);
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
-  private stopped = false;
-  private failing = false;
+  private readonly loop = new BackgroundLoop(this.logger, {
+    failed: 'Webhook delivery round failed; retrying',
+    recovered: 'Webhook delivery rounds work again',
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -58,49 +59,27 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    // At once again while a round finds a full batch due, else after the poll interval.
+    this.loop.start(async () => ((await this.runRound()) ? 0 : this.config.pollIntervalMs), 0);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.round;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.round = this.runRound().then((more) => this.schedule(more ? 0 : this.config.pollIntervalMs));
-    }, delayMs);
-    this.timer.unref();
+  beforeApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round; true when more deliveries may be due right now. */
-  private async runRound(): Promise<boolean> {
-    try {
+  private runRound(): Promise<boolean> {
+    return this.loop.guarded(async () => {
       const repository = new WebhookRepository(this.dataSource.manager);
       const now = this.clock.now();
       const due = await repository.dueDeliveryIds(now, BATCH_SIZE);
-      if (due.length === 0) return this.recovered(false);
+      if (due.length === 0) return false;
       const token = randomUUID();
       await repository.claim(due, token, now, now + CLAIM_MS);
       const claimed = await repository.claimed(due, token);
       await Promise.all(claimed.map((delivery) => this.deliver(repository, delivery, token)));
-      return this.recovered(due.length === BATCH_SIZE);
-    } catch (error) {
-      // The database is away (or this round lost a race it could not judge): the next round tries again.
-      if (!this.failing) {
-        this.failing = true;
-        this.logger.warn({ err: { name: (error as Error)?.name } }, 'Webhook delivery round failed; retrying');
-      }
-      return false;
-    }
-  }
-
-  private recovered(more: boolean): boolean {
-    if (this.failing) this.logger.log('Webhook delivery rounds work again');
-    this.failing = false;
-    return more;
+      return due.length === BATCH_SIZE;
+    }, false);
   }
 
   private async deliver(repository: WebhookRepository, delivery: ClaimedDelivery, token: string): Promise<void> {
